@@ -1,0 +1,35 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "smtpd-tables",
+    products: [
+        .library(name: "SMTPDTables", targets: ["SMTPDTables"]),
+        .executable(name: "makemap", targets: ["makemap"]),
+        .executable(name: "newaliases", targets: ["newaliases"]),
+        .executable(name: "smtpd-tables", targets: ["smtpd-tables"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The only module that sees libdb's C API (Debian: libdb-dev, Berkeley DB 5.3).
+        .systemLibrary(name: "CBerkeleyDB", providers: [.apt(["libdb-dev"])]),
+        // crypt(3) from libxcrypt (Debian: libcrypt-dev).
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        .target(
+            name: "SMTPDTables",
+            dependencies: ["CBerkeleyDB", "CCrypt"],
+            // inet_net_pton(3), which smtpd uses for netaddr entries, lives in libresolv on glibc.
+            linkerSettings: [.linkedLibrary("resolv")]),
+        .executableTarget(name: "makemap", dependencies: ["SMTPDTables"]),
+        .executableTarget(name: "newaliases", dependencies: ["SMTPDTables"]),
+        .executableTarget(
+            name: "smtpd-tables",
+            dependencies: [
+                "SMTPDTables",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "SMTPDTablesTests", dependencies: ["SMTPDTables"]),
+    ]
+)

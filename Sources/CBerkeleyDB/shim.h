@@ -1,0 +1,4 @@
+#ifndef SMTPD_TABLES_CBERKELEYDB_SHIM_H
+#define SMTPD_TABLES_CBERKELEYDB_SHIM_H
+#include <db.h>
+#endif

@@ -1,0 +1,2 @@
+import SMTPDTables
+print("newaliases: not yet implemented")
