@@ -1,0 +1,158 @@
+/// One entry found by a lookup.
+public struct TableMatch: Sendable, Equatable {
+    /// The entry's key as stored (folded to lower case). For pattern services, the pattern that matched.
+    public var key: String
+    /// The entry's value; nil for list entries.
+    public var value: String?
+    /// The line of the table file the entry came from (file: tables only).
+    public var line: Int?
+    /// The raw bytes of the key and value (values are kept byte for byte; they need not be UTF-8).
+    public var keyBytes: [UInt8]
+    public var valueBytes: [UInt8]?
+}
+
+/// An OpenSMTPD table (`file:` or `db:`) loaded for lookups with smtpd's exact semantics.
+///
+/// ```swift
+/// let vusers = try Table("file:/etc/mail/vusers")
+/// if let hit = try vusers.lookup("alice@example.org", service: .mailaddr) { print(hit.key) }
+/// if case .alias(let nodes)? = try aliases.value(for: "root", service: .alias) { ... }
+/// ```
+/// Keys are folded to lower case, exact services hash the key, and pattern services (domain, mailaddr,
+/// netaddr) go through indexes that give the same answer as smtpd's walk over every entry; where several
+/// entries match, the smallest key in byte order is reported. A `Table` is not safe to share between threads.
+public final class Table {
+    /// Where a table's entries live.
+    public enum Backend: String, Sendable {
+        case file
+        case db
+    }
+
+    public let backend: Backend
+    public let path: String
+    /// The sub-addressing delimiter used by the mailaddr service (smtpd's `smtp sub-addr-delim`, default `+`).
+    public let subaddressDelimiter: UInt8
+    /// Whether lookups first check the file's mtime and reload a changed file, as smtpd does for db: tables.
+    public var reloadsOnChange: Bool
+
+    private var records: TableRecords
+    private var stamp: FileStamp?
+
+    /// Opens a table named as smtpd.conf names it: `file:PATH`, `db:PATH`, or a bare path (a Berkeley DB file
+    /// is read as `db:`, anything else as `file:`).
+    public convenience init(_ spec: String, subaddressDelimiter: UInt8 = UInt8(ascii: "+")) throws(TableError) {
+        let (backend, path) = Table.split(spec: spec)
+        try self.init(path: path, backend: backend, subaddressDelimiter: subaddressDelimiter)
+    }
+
+    /// Opens the table at `path` with the given backend (nil: guess from the file's content).
+    public init(path: String, backend: Backend? = nil, subaddressDelimiter: UInt8 = UInt8(ascii: "+")) throws(TableError) {
+        let chosen = backend ?? (DBTable.looksLikeDB(path: path) ? .db : .file)
+        self.backend = chosen
+        self.path = path
+        self.subaddressDelimiter = subaddressDelimiter
+        self.reloadsOnChange = chosen == .db
+        self.stamp = FileStamp.of(path: path)
+        self.records = try Table.load(path: path, backend: chosen, delimiter: subaddressDelimiter)
+    }
+
+    /// Parses table text held in memory as a `file:` table (for tests and tools that build tables).
+    public init(contents: [UInt8], name: String = "<memory>", subaddressDelimiter: UInt8 = UInt8(ascii: "+")) throws(TableError) {
+        var bytes = contents
+        let parsed = try TableLineParser.parse(&bytes, path: name)
+        backend = .file
+        path = name
+        self.subaddressDelimiter = subaddressDelimiter
+        reloadsOnChange = false
+        records = TableRecords(kind: parsed.kind, storage: bytes, entries: parsed.entries, delimiter: subaddressDelimiter)
+    }
+
+    static func split(spec: String) -> (Backend?, String) {
+        if spec.hasPrefix("file:") { return (.file, String(spec.dropFirst(5))) }
+        if spec.hasPrefix("db:") { return (.db, String(spec.dropFirst(3))) }
+        return (nil, spec)
+    }
+
+    private static func load(path: String, backend: Backend, delimiter: UInt8) throws(TableError) -> TableRecords {
+        switch backend {
+        case .file: return try FileTable.load(path: path, delimiter: delimiter)
+        case .db: return try DBTable.load(path: path, delimiter: delimiter)
+        }
+    }
+
+    /// List or mapping (db: tables are mappings; `makemap -t set` values are `<set>`).
+    public var kind: TableKind { records.kind }
+
+    /// The number of distinct keys.
+    public var count: Int { records.count }
+
+    /// Reloads the table if its file changed since it was read. Returns whether it did.
+    @discardableResult
+    public func reloadIfChanged() throws(TableError) -> Bool {
+        let now = FileStamp.of(path: path)
+        guard now != stamp else { return false }
+        records = try Table.load(path: path, backend: backend, delimiter: subaddressDelimiter)
+        stamp = now
+        return true
+    }
+
+    /// Finds the entry for `key` as `service` would (default: exact key). Returns nil when nothing matches.
+    /// Throws when the key is over smtpd's 1023-byte limit, or when a changed file fails to reload.
+    public func lookup(_ key: String, service: TableService = .string) throws(TableError) -> TableMatch? {
+        try lookup(bytes: Array(key.utf8), service: service)
+    }
+
+    /// The byte form of `lookup(_:service:)`.
+    public func lookup(bytes key: [UInt8], service: TableService = .string) throws(TableError) -> TableMatch? {
+        guard let index = try find(key, service: service) else { return nil }
+        return match(index)
+    }
+
+    /// Whether anything matches, without building a result (smtpd's `table_match`).
+    public func contains(_ key: String, service: TableService = .string) throws(TableError) -> Bool {
+        try find(Array(key.utf8), service: service) != nil
+    }
+
+    /// The typed value smtpd would get for `key`: alias nodes, credentials, user info, ... Throws an error
+    /// naming the file and line when the entry's value is not valid for `service`.
+    public func value(for key: String, service: TableService) throws(TableError) -> LookupValue? {
+        guard let m = try lookup(key, service: service) else { return nil }
+        do {
+            return try LookupValue.make(service: service, match: m)
+        } catch {
+            var e = error
+            e.path = path
+            e.line = m.line
+            throw e
+        }
+    }
+
+    /// Every entry in force (the last of each key), in file order.
+    public var entries: [TableMatch] { records.liveEntries.map(match) }
+
+    /// The raw form of `entries` for fast tools: (key, value) byte slices in file order.
+    public func forEachEntry(_ body: (ArraySlice<UInt8>, ArraySlice<UInt8>?) throws -> Void) rethrows {
+        for i in records.liveEntries { try body(records.key(i), records.value(i)) }
+    }
+
+    func find(_ key: [UInt8], service: TableService) throws(TableError) -> Int32? {
+        guard key.count <= TableLineParser.maxKeyLength else {
+            throw TableError(.keyTooLong, "lookup key too long (\(key.count) bytes, smtpd allows 1023)")
+        }
+        if reloadsOnChange { try reloadIfChanged() }
+        return records.find(key.asciiLowercased(), service: service)
+    }
+
+    /// The reference answer by a walk over every entry, as smtpd computes it (for checking the indexes).
+    func scanReference(_ key: [UInt8], service: TableService) -> TableMatch? {
+        records.scan(key.asciiLowercased(), service: service).map(match)
+    }
+
+    private func match(_ i: Int32) -> TableMatch {
+        let k = Array(records.key(i))
+        let v = records.value(i).map(Array.init)
+        let line = Int(records.entries[Int(i)].line)
+        return TableMatch(key: String(lossyBytes: k), value: v.map { String(lossyBytes: $0) },
+                          line: line > 0 ? line : nil, keyBytes: k, valueBytes: v)
+    }
+}

@@ -1,0 +1,94 @@
+/// A relay destination as `relay host` and relayhost tables give it: `[scheme://][label@]host[:port]`.
+///
+/// Read like upstream to.c `text_to_relayhost`: schemes smtp (opportunistic TLS, port 25), smtp+tls (STARTTLS
+/// required), smtp+notls, lmtp (port required), smtps (465); no scheme means smtp; an unknown `xxx://` is
+/// refused; a label (credentials name) only with smtp+tls or smtps; the host is a valid domain or `[address]`.
+public struct RelayHost: Hashable, Sendable {
+    public enum Scheme: String, Sendable, CaseIterable {
+        case smtp, smtpTLS = "smtp+tls", smtpNoTLS = "smtp+notls", lmtp, smtps
+    }
+
+    public var scheme: Scheme
+    public var authLabel: String?
+    public var host: String
+    public var port: Int
+
+    public init(_ text: String) throws(TableError) {
+        let s = Array(text.utf8)
+        guard s.count < 1024 else { throw TableError(.invalidValue, "relay host too long") }
+        var rest = s[...]
+        var found: Scheme?
+        for scheme in Scheme.allCases {
+            let prefix = Array((scheme.rawValue + "://").utf8)
+            if rest.count >= prefix.count, asciiCaseEqual(rest.prefix(prefix.count), prefix) {
+                found = scheme
+                rest = rest.dropFirst(prefix.count)
+                break
+            }
+        }
+        if found == nil, text.contains("://") {
+            throw TableError(.invalidValue, "unknown relay scheme in '\(text)'")
+        }
+        scheme = found ?? .smtp
+        switch scheme {
+        case .smtp, .smtpTLS, .smtpNoTLS: port = 25
+        case .lmtp: port = 0
+        case .smtps: port = 465
+        }
+        if let at = rest.firstIndex(of: UInt8(ascii: "@")) {
+            authLabel = String(lossyBytes: rest[rest.startIndex..<at])
+            rest = rest[(at + 1)...]
+        }
+        var hostEnd = rest.startIndex
+        if rest.first == UInt8(ascii: "[") {
+            guard let close = rest.firstIndex(of: UInt8(ascii: "]")) else {
+                throw TableError(.invalidValue, "missing ']' in relay host '\(text)'")
+            }
+            hostEnd = close + 1
+        } else {
+            while hostEnd < rest.endIndex, isASCIIAlnum(rest[hostEnd]) || rest[hostEnd] == UInt8(ascii: "_")
+                    || rest[hostEnd] == UInt8(ascii: ".") || rest[hostEnd] == UInt8(ascii: "-") {
+                hostEnd += 1
+            }
+        }
+        let hostBytes = rest[rest.startIndex..<hostEnd]
+        guard hostBytes.count < 256 else { throw TableError(.invalidValue, "relay host name too long") }
+        host = String(lossyBytes: hostBytes)
+        if hostEnd < rest.endIndex, rest[hostEnd] == UInt8(ascii: ":") {
+            guard let n = strtonum(rest[(hostEnd + 1)...], in: 1...65535) else {
+                throw TableError(.invalidValue, "invalid port in relay host '\(text)'")
+            }
+            port = Int(n)
+        }
+        guard isValidDomainPart(hostBytes) else {
+            throw TableError(.invalidValue, "invalid relay host name '\(host)'")
+        }
+        if scheme == .lmtp && port == 0 { throw TableError(.invalidValue, "lmtp relay needs a port") }
+        if let label = authLabel, !label.isEmpty, scheme != .smtpTLS && scheme != .smtps {
+            throw TableError(.invalidValue, "an auth label needs smtp+tls:// or smtps://")
+        }
+        if authLabel?.isEmpty == true { authLabel = nil }
+    }
+}
+
+/// upstream util.c `valid_domainpart`: `[IPv6:addr]` / `[addr]` literals, else a host name as res_hnok(3)
+/// accepts it (labels of letters, digits, `-` and `_`, not starting with `-`), no trailing dot.
+func isValidDomainPart<C: Collection>(_ s: C) -> Bool where C.Element == UInt8 {
+    let b = Array(s)
+    if b.first == UInt8(ascii: "[") {
+        var inner = b[1...]
+        if hasPrefixIgnoringCase(b[...], "[ipv6:") { inner = b[6...] }
+        guard inner.count < 256, let close = inner.firstIndex(of: UInt8(ascii: "]")),
+              close == inner.endIndex - 1 else { return false }
+        let text = String(lossyBytes: inner[inner.startIndex..<close])
+        return SocketAddress(text) != nil && !text.contains("%") && !text.contains("[")
+    }
+    guard !b.isEmpty, b.count < 256, b.last != UInt8(ascii: ".") else { return false }
+    guard b.first != UInt8(ascii: "-") else { return false }
+    for label in b.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+        guard !label.isEmpty, label.count <= 63 else { return false }
+        guard label.allSatisfy({ isASCIIAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
+        else { return false }
+    }
+    return true
+}
