@@ -117,6 +117,12 @@ public final class Table {
     /// naming the file and line when the entry's value is not valid for `service`.
     public func value(for key: String, service: TableService) throws(TableError) -> LookupValue? {
         guard let m = try lookup(key, service: service) else { return nil }
+        return try value(of: m, service: service)
+    }
+
+    /// The typed value of a match this table returned; throws an error naming the file and line when the
+    /// entry's value is not valid for `service`.
+    public func value(of m: TableMatch, service: TableService) throws(TableError) -> LookupValue {
         do {
             return try LookupValue.make(service: service, match: m)
         } catch {

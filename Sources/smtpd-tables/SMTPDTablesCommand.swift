@@ -1,10 +1,36 @@
 import ArgumentParser
 import SMTPDTables
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct SMTPDTablesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smtpd-tables",
         abstract: "Query, resolve and check OpenSMTPD tables.",
-        subcommands: [])
+        discussion: """
+            Tables are named as in smtpd.conf: file:PATH, db:PATH, or a bare PATH (a Berkeley DB file is \
+            read as db:, anything else as file:). Exit status: 0 success or found, 1 not found or findings, \
+            2 errors.
+            """,
+        subcommands: [QueryCommand.self])
+
+    /// Runs the tool with exit codes 0/1/2 (argument errors are 2, not swift-argument-parser's 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { Output.error(message) }
+            Glibc.exit(code == ExitCode(1) ? 1 : 2)
+        }
+    }
 }

@@ -1,0 +1,86 @@
+import ArgumentParser
+import SMTPDTables
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Look keys up in a table as smtpd would.",
+        discussion: """
+            Prints the value found (for the pattern services domain, netaddr, mailaddr and regex: the entry \
+            that matched; for list entries: the key). With several keys, or with - to read keys from standard \
+            input one per line, prints KEY<TAB>VALUE for every key found. The value must be valid for the \
+            service, or it is an error naming the table file and line. Exit status: 0 found (bulk: any key \
+            found), 1 not found, 2 errors.
+            """)
+
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "The lookup service: \(TableService.allCases.map(\.rawValue).joined(separator: ", ")).",
+        valueName: "service"))
+    var service: String = "string"
+
+    @Option(name: .long, help: ArgumentHelp("The sub-addressing delimiter for mailaddr lookups.", valueName: "char"))
+    var delimiter: String = "+"
+
+    @Argument(help: "The table: file:PATH, db:PATH or PATH.")
+    var table: String
+
+    @Argument(help: "The keys to look up, or - to read them from standard input.")
+    var keys: [String]
+
+    func validate() throws {
+        guard TableService(rawValue: service) != nil else {
+            throw ValidationError("unknown service '\(service)'")
+        }
+        guard delimiter.utf8.count == 1 else { throw ValidationError("the delimiter is one character") }
+        guard !keys.isEmpty else { throw ValidationError("give a key, or - to read keys from standard input") }
+    }
+
+    func run() throws {
+        let service = TableService(rawValue: service) ?? .string
+        let table: Table
+        do {
+            table = try Table(self.table, subaddressDelimiter: delimiter.utf8.first ?? UInt8(ascii: "+"))
+        } catch {
+            Output.warn(error.description)
+            throw ExitCode(2)
+        }
+        var out = OutputBuffer()
+        var found = 0, missing = 0, failed = 0
+        let bulk = keys == ["-"]
+        let labelled = bulk || keys.count > 1
+
+        func answer(_ key: [UInt8]) {
+            do {
+                guard let match = try table.lookup(bytes: key, service: service) else {
+                    missing += 1
+                    return
+                }
+                if !service.isPattern, service != .string, match.valueBytes != nil {
+                    _ = try table.value(of: match, service: service)
+                }
+                found += 1
+                if labelled {
+                    out.append(key)
+                    out.append([0x09])
+                }
+                out.append(service.isPattern ? match.keyBytes : (match.valueBytes ?? match.keyBytes))
+                out.append([0x0A])
+            } catch {
+                failed += 1
+                out.flush()
+                Output.warn(error.description)
+            }
+        }
+
+        if bulk {
+            var reader = LineReader()
+            while let line = reader.next() { answer(line) }
+        } else {
+            for key in keys { answer(Array(key.utf8)) }
+        }
+        out.flush()
+        if failed > 0 { throw ExitCode(2) }
+        if bulk { if found == 0 { throw ExitCode(1) } }
+        else if missing > 0 { throw ExitCode(1) }
+    }
+}
