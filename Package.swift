@@ -22,14 +22,16 @@ let package = Package(
             dependencies: ["CBerkeleyDB", "CCrypt"],
             // inet_net_pton(3), which smtpd uses for netaddr entries, lives in libresolv on glibc.
             linkerSettings: [.linkedLibrary("resolv")]),
-        .executableTarget(name: "makemap", dependencies: ["SMTPDTables"]),
-        .executableTarget(name: "newaliases", dependencies: ["SMTPDTables"]),
+        // getopt(3) for the drop-in front ends (pure Swift; glibc's globals do not suit Swift 6).
+        .target(name: "GetOpt"),
+        .executableTarget(name: "makemap", dependencies: ["SMTPDTables", "GetOpt"]),
+        .executableTarget(name: "newaliases", dependencies: ["SMTPDTables", "GetOpt"]),
         .executableTarget(
             name: "smtpd-tables",
             dependencies: [
                 "SMTPDTables",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "SMTPDTablesTests", dependencies: ["SMTPDTables"]),
+        .testTarget(name: "SMTPDTablesTests", dependencies: ["SMTPDTables", "GetOpt"]),
     ]
 )
