@@ -1,0 +1,105 @@
+/// One line of a Dovecot passwd-file: `user:password:uid:gid:(gecos):home:(shell):extra_fields`.
+///
+/// Parsed as Dovecot 2.3's db-passwd-file does: the line is split at every `:` (empty fields kept),
+/// the first field is the user, the second the password field; missing fields are nil.
+public struct DovecotPasswdEntry: Sendable, Equatable {
+    public var user: String
+    /// The password field as written, `{SCHEME}` prefix included; nil when the line has only a user.
+    public var password: String?
+    public var uid: String?
+    public var gid: String?
+    public var gecos: String?
+    public var home: String?
+    public var shell: String?
+    /// Everything after the shell field, re-joined with `:` (space-separated `key=value` pairs).
+    public var extraFields: String?
+
+    /// Parses one line. Returns nil for the lines Dovecot skips: empty, starting with `#` or `:`.
+    public init?(line: String) {
+        var text = Substring(line)
+        if text.hasSuffix("\n") { text = text.dropLast() }
+        if text.hasSuffix("\r") { text = text.dropLast() }
+        guard let first = text.first, first != "#", first != ":" else { return nil }
+        let fields = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        func field(_ i: Int) -> String? { i < fields.count ? fields[i] : nil }
+        user = fields[0]
+        password = field(1)
+        uid = field(2)
+        gid = field(3)
+        gecos = field(4)
+        home = field(5)
+        shell = field(6)
+        extraFields = fields.count > 7 ? fields[7...].joined(separator: ":") : nil
+    }
+}
+
+/// The result of checking a password the way a password database would.
+public enum PasswordVerdict: Sendable, Equatable {
+    case accepted
+    case rejected
+    /// The scheme (named here, upper-cased) is one this package does not check; no guess is made.
+    case unsupportedScheme(String)
+}
+
+/// How Dovecot's passdb decides on a passwd-file password field (Dovecot 2.3 `password_get_scheme`
+/// and the crypt schemes), for the crypt family and clear text only.
+public enum DovecotPasswords {
+    /// The scheme Dovecot uses for `field` and the stored text it checks against: an explicit
+    /// `{SCHEME}` prefix wins; a bare `$1$` hash is MD5-CRYPT; the libpam-pwdfile `password[13]`
+    /// form is CRYPT and `password[34]` PLAIN-MD5; anything else uses `defaultScheme` (the passdb's
+    /// `scheme=` argument; Dovecot's own default is CRYPT). Scheme names are upper-cased.
+    public static func scheme(of field: String, defaultScheme: String = "CRYPT") -> (scheme: String, stored: String) {
+        let bytes = Array(field.utf8)
+        if let (name, rest) = HashAnalysis.splitSchemePrefix(bytes) {
+            return (name, String(decoding: rest, as: UTF8.self))
+        }
+        if field.hasPrefix("$1$") { return ("MD5-CRYPT", field) }
+        let n = bytes.count
+        if n > 4, bytes[0] != UInt8(ascii: "{"), bytes[0] != UInt8(ascii: "$"),
+           bytes[n - 1] == UInt8(ascii: "]"), bytes[n - 4] == UInt8(ascii: "[")
+        {
+            let tag = String(decoding: bytes[(n - 3)..<(n - 1)], as: UTF8.self)
+            let stored = String(decoding: bytes[..<(n - 4)], as: UTF8.self)
+            switch tag {
+            case "34": return ("PLAIN-MD5", stored)
+            case "56": return ("DIGEST-MD5", stored)
+            default: return ("CRYPT", stored)
+            }
+        }
+        return (defaultScheme.uppercased(), field)
+    }
+
+    /// Whether Dovecot would accept `password` for a user whose passwd-file password field is `field`,
+    /// with `defaultScheme` as the passdb's default scheme.
+    ///
+    /// CRYPT, DES-CRYPT, SHA256-CRYPT and SHA512-CRYPT hand the stored hash to crypt(3), whatever its
+    /// method; BLF-CRYPT accepts only `$2...` hashes; MD5-CRYPT only `$1$` ones; PLAIN, CLEAR and
+    /// CLEARTEXT compare the text (in constant time). Every other scheme is `.unsupportedScheme`.
+    /// An empty stored hash never matches a crypt scheme.
+    public static func verify(password: [UInt8], field: String, defaultScheme: String = "CRYPT") -> PasswordVerdict {
+        let (scheme, stored) = self.scheme(of: field, defaultScheme: defaultScheme)
+        let storedBytes = Array(stored.utf8)
+        switch scheme {
+        case "PLAIN", "CLEAR", "CLEARTEXT":
+            return PasswordHasher.constantTimeEquals(password, storedBytes) ? .accepted : .rejected
+        case "CRYPT", "DES-CRYPT", "SHA256-CRYPT", "SHA512-CRYPT", "BLF-CRYPT", "MD5-CRYPT":
+            if storedBytes.isEmpty { return .rejected }
+            if scheme == "BLF-CRYPT", !stored.hasPrefix("$2") { return .rejected }
+            if scheme == "MD5-CRYPT", !stored.hasPrefix("$1$") { return .rejected }
+            return PasswordHasher.verify(password, against: storedBytes) ? .accepted : .rejected
+        default:
+            return .unsupportedScheme(scheme)
+        }
+    }
+
+    /// `verify(password:field:defaultScheme:)` for a text password.
+    public static func verify(password: String, field: String, defaultScheme: String = "CRYPT") -> PasswordVerdict {
+        verify(password: Array(password.utf8), field: field, defaultScheme: defaultScheme)
+    }
+
+    /// Whether Dovecot would accept `password` for `entry`; an entry without a password field is rejected.
+    public static func verify(password: [UInt8], entry: DovecotPasswdEntry, defaultScheme: String = "CRYPT") -> PasswordVerdict {
+        guard let field = entry.password else { return .rejected }
+        return verify(password: password, field: field, defaultScheme: defaultScheme)
+    }
+}
