@@ -62,6 +62,7 @@ public struct SMTPDCredentials: Sendable, Equatable {
 
     /// What will go wrong with this value in smtpd's `auth <table>`, in words, for `check`.
     /// Empty when smtpd can check passwords against it. No message quotes the value.
+    /// Weakness is not a problem here: see `analysis.isWeak` and `analysis.notes`.
     public var problems: [String] {
         var out: [String] = []
         let a = analysis

@@ -73,7 +73,8 @@ struct EncryptCommandTests {
         try #require(pty_grantpt(master) == 0 && pty_unlockpt(master) == 0)
         var name = [CChar](repeating: 0, count: 128)
         try #require(pty_ptsname_r(master, &name, name.count) == 0)
-        let slave = open(String(cString: name), O_RDWR | O_NOCTTY)
+        let slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let slave = open(slavePath, O_RDWR | O_NOCTTY)
         try #require(slave >= 0)
 
         let process = Process()
