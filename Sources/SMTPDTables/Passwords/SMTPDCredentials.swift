@@ -95,3 +95,10 @@ public struct SMTPDCredentials: Sendable, Equatable {
         return out
     }
 }
+
+extension Credentials {
+    /// Whether smtpd would let `password` in with these credentials: `crypt_checkpass(password, self.password)`.
+    public func accepts(password candidate: String) -> Bool {
+        PasswordHasher.verify(Array(candidate.utf8), against: Array(password.utf8))
+    }
+}

@@ -147,6 +147,11 @@ struct SharedPasswdFileTests {
         do { _ = try SMTPDCredentials(key: "k", value: ":hunter2") } catch {
             #expect(error.kind == .invalidValue && !error.description.contains("hunter2"))
         }
+        // The table layer's Credentials value agrees.
+        let shared = try Credentials(key: "bob", value: "bob:\(h)")
+        #expect(shared.accepts(password: Self.password) && !shared.accepts(password: "x"))
+        let dovecotLine = try Credentials(key: "bob", value: "\(h)::::::")
+        #expect(!dovecotLine.accepts(password: Self.password))
         // 2047 bytes is still allowed.
         _ = try SMTPDCredentials(key: "k", value: String(repeating: "a", count: SMTPDCredentials.lineMax - 1))
     }
