@@ -49,22 +49,23 @@ enum ConfigValues {
         return Int64(r)
     }
 
-    /// res_hnok(3): labels of letters, digits, `-` and `_`, starting and ending with a letter or digit.
+    /// res_hnok(3) as glibc has it (Debian's smtpd uses it): dot-separated labels of letters, digits, `-` and
+    /// `_`, not starting with `-`; a final dot is allowed. OpenBSD's libc also wants letters or digits at both
+    /// ends of every label.
     static func isHostName(_ s: String) -> Bool {
         let b = Array(s.utf8)
-        func border(_ c: UInt8) -> Bool {
-            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
-        }
-        var prev: UInt8 = UInt8(ascii: ".")
-        for (i, c) in b.enumerated() {
-            let next: UInt8 = i + 1 < b.count ? b[i + 1] : 0
-            if c == UInt8(ascii: ".") {
-            } else if prev == UInt8(ascii: ".") || next == UInt8(ascii: ".") || next == 0 {
-                if !border(c) { return false }
-            } else if !(border(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")) {
-                return false
+        guard !b.isEmpty, b.count <= 253 || (b.count == 254 && b.last == UInt8(ascii: ".")) else { return false }
+        if b == [UInt8(ascii: ".")] { return true }
+        if b[0] == UInt8(ascii: "-") { return false }
+        var labels = b.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        if labels.count > 1, labels.last?.isEmpty == true { labels.removeLast() }
+        for label in labels {
+            guard !label.isEmpty, label.count <= 63 else { return false }
+            for c in label {
+                let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+                    || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+                if !ok { return false }
             }
-            prev = c
         }
         return true
     }
