@@ -196,6 +196,59 @@ enum ConfigCorpus {
             """, valid: true),
 
         // MARK: invalid
+        ConfigCase(name: "keyword as inline key", text: """
+            table t { local = x }
+            action "x" mbox
+            match for local action "x"
+            """, valid: false, line: 1),
+        ConfigCase(name: "trailing comma in list", text: """
+            action "x" mbox
+            match from any for domain { a.org, } action "x"
+            """, valid: false, line: 2),
+        ConfigCase(name: "space as sub-addr-delim", text: """
+            smtp sub-addr-delim " "
+            action "x" mbox
+            match for local action "x"
+            """, valid: false, line: 1),
+        ConfigCase(name: "tls twice on relay", text: """
+            action "x" relay tls tls
+            match for any action "x"
+            """, valid: false, line: 1),
+        ConfigCase(name: "tls twice on rule", text: """
+            action "x" mbox
+            match tls tls action "x"
+            """, valid: false, line: 2),
+        ConfigCase(name: "from auth then auth", text: """
+            action "x" mbox
+            match from auth auth action "x"
+            """, valid: false, line: 2),
+        ConfigCase(name: "continued rule names its last line", text: """
+            action "x" mbox
+            match\\
+             for local \\
+             action "y"
+            """, valid: false, line: 4),
+        ConfigCase(name: "macro expanding to a keyword", text: """
+            name = "local"
+            action $name mbox
+            match for local action "x"
+            """, valid: false, line: 2),
+        ConfigCase(name: "auth then from auth", text: """
+            action "x" mbox
+            match auth from auth action "x"
+            """, valid: true),
+        ConfigCase(name: "newline-separated table entries", text: """
+            table t { a = b
+             c = d }
+            action "x" mbox
+            match for domain { a.org
+             b.org } action "x"
+            """, valid: true),
+        ConfigCase(name: "quoted macro value", text: """
+            name = '"local"'
+            action $name mbox
+            match for local action "local"
+            """, valid: true),
         ConfigCase(name: "no rules", text: """
             action "x" mbox
             """, valid: false, line: nil),
