@@ -76,15 +76,6 @@ struct ConfigToken: Sendable {
         guard let a = c.asciiValue else { return false }
         return kind == .char(a)
     }
-
-    /// How the token reads in an error message.
-    var display: String {
-        switch kind {
-        case .newline: return "end of line"
-        case .end: return "end of file"
-        default: return "\"\(text)\""
-        }
-    }
 }
 
 /// The smtpd.conf lexer: comments, quoted strings, `\` continuations, `$macro` expansion and a stack of

@@ -719,7 +719,6 @@ struct ConfigParser {
         }
         while true {
             var negated = false
-            let start = tok
             if tok.isChar("!") {
                 _ = try advance()
                 negated = true
@@ -845,7 +844,6 @@ struct ConfigParser {
                 }
             default:
                 if negated { throw syntaxError() }
-                _ = start
                 let decision: MatchDecision
                 if try accept(.reject) {
                     decision = .reject
@@ -923,8 +921,7 @@ struct ConfigParser {
         case .keyword(.chain):
             _ = try advance()
             try checkNew()
-            let chain = try filterChain()
-            _ = chain
+            _ = try filterChain()
             filters[name] = (true, nil)
         default:
             throw syntaxError()

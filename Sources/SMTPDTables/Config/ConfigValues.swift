@@ -72,7 +72,7 @@ enum ConfigValues {
 
     /// A TCP service name known to this machine (getservbyname(3)).
     static func isServiceName(_ s: String) -> Bool {
-        if let path = Optional("/etc/services"), let text = try? String(contentsOfFile: path, encoding: .utf8) {
+        if let text = try? String(contentsOfFile: "/etc/services", encoding: .utf8) {
             for line in text.split(separator: "\n") {
                 let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard fields.count >= 2, !fields[0].hasPrefix("#"), fields[1].hasSuffix("/tcp") else { continue }
