@@ -1,0 +1,133 @@
+import Foundation
+
+/// Small value checks of parse.y: delays, sizes, host names, ports, and the shape of a file table.
+enum ConfigValues {
+    /// parse.y `delaytonum`: digits then one unit of s, m, h or d; nil when invalid.
+    static func delay(_ s: String) -> Int? {
+        let b = Array(s.utf8)
+        guard b.count >= 2, let unit = b.last else { return nil }
+        let factor: Int
+        switch unit {
+        case UInt8(ascii: "s"): factor = 1
+        case UInt8(ascii: "m"): factor = 60
+        case UInt8(ascii: "h"): factor = 3600
+        case UInt8(ascii: "d"): factor = 86400
+        default: return nil
+        }
+        let digits = b.dropLast()
+        // strtonum accepts an optional sign and leading spaces; the range check rejects 0 and negatives.
+        guard let n = Int(String(decoding: digits, as: UTF8.self).trimmingCharacters(in: .whitespaces)),
+              n >= 1, n <= Int(Int32.max) / factor
+        else { return nil }
+        return n * factor
+    }
+
+    /// scan_scaled(3): a number with an optional fraction and one unit of B K M G T P E; nil when invalid.
+    static func scaled(_ s: String) -> Int64? {
+        var b = Array(s.utf8)
+        guard !b.isEmpty else { return nil }
+        var scale: Int64 = 1
+        if let last = b.last, !(last >= 48 && last <= 57) {
+            switch last | 0x20 {
+            case UInt8(ascii: "b"): scale = 1
+            case UInt8(ascii: "k"): scale = 1 << 10
+            case UInt8(ascii: "m"): scale = 1 << 20
+            case UInt8(ascii: "g"): scale = 1 << 30
+            case UInt8(ascii: "t"): scale = 1 << 40
+            case UInt8(ascii: "p"): scale = 1 << 50
+            case UInt8(ascii: "e"): scale = 1 << 60
+            default: return nil
+            }
+            b.removeLast()
+        }
+        let text = String(decoding: b, as: UTF8.self)
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") }),
+              let v = Double(text), v >= 0
+        else { return nil }
+        let r = v * Double(scale)
+        guard r < 9.2e18 else { return nil }
+        return Int64(r)
+    }
+
+    /// res_hnok(3) as glibc has it (Debian's smtpd uses it): dot-separated labels of letters, digits, `-` and
+    /// `_`, not starting with `-`; a final dot is allowed. OpenBSD's libc also wants letters or digits at both
+    /// ends of every label.
+    static func isHostName(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard !b.isEmpty, b.count <= 253 || (b.count == 254 && b.last == UInt8(ascii: ".")) else { return false }
+        if b == [UInt8(ascii: ".")] { return true }
+        if b[0] == UInt8(ascii: "-") { return false }
+        var labels = b.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        if labels.count > 1, labels.last?.isEmpty == true { labels.removeLast() }
+        for label in labels {
+            guard !label.isEmpty, label.count <= 63 else { return false }
+            for c in label {
+                let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+                    || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+                if !ok { return false }
+            }
+        }
+        return true
+    }
+
+    /// A TCP service name known to this machine (getservbyname(3)).
+    static func isServiceName(_ s: String) -> Bool {
+        if let text = try? String(contentsOfFile: "/etc/services", encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard fields.count >= 2, !fields[0].hasPrefix("#"), fields[1].hasSuffix("/tcp") else { continue }
+                if fields[0] == s { return true }
+                for alias in fields.dropFirst(2) {
+                    if alias.hasPrefix("#") { break }
+                    if alias == s { return true }
+                }
+            }
+        }
+        return false
+    }
+
+    /// The keys of `mta limit` (limit.c `limit_mta_set`).
+    static let mtaLimits: Set<String> = [
+        "max-conn-per-host", "max-conn-per-route", "max-conn-per-source", "max-conn-per-connector",
+        "max-conn-per-relay", "max-conn-per-domain", "conn-delay-host", "conn-delay-route", "conn-delay-source",
+        "conn-delay-connector", "conn-delay-relay", "conn-delay-domain", "reconn-delay-route", "session-mail-max",
+        "session-transaction-delay", "session-keepalive", "max-failures-per-session", "task-hiwat", "task-lowat",
+        "task-release",
+    ]
+
+    /// The shape smtpd gives a file table when it loads it (util.c `parse_table_line`): true for a list,
+    /// false for a mapping, nil when the file cannot be read or has a malformed line.
+    static func fileTableShape(path: String) -> Bool? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var list: Bool?
+        func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
+        for rawLine in data.split(separator: 10, omittingEmptySubsequences: false) {
+            var line = Array(rawLine)
+            while let f = line.first, isSpace(f) { line.removeFirst() }
+            while let l = line.last, isSpace(l) { line.removeLast() }
+            if line.isEmpty { continue }
+            if line[0] == UInt8(ascii: "#") {
+                if list == nil {
+                    let rest = line.dropFirst().drop(while: isSpace)
+                    if Array(rest) == Array("@list".utf8) { list = true }
+                }
+                continue
+            }
+            var valueStart: Int
+            if line[0] == UInt8(ascii: "[") {
+                guard let close = line.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+                valueStart = close + 1
+            } else {
+                valueStart = line.firstIndex(where: { $0 == 32 || $0 == 9 || $0 == UInt8(ascii: ":") }) ?? line.count
+            }
+            if list == nil { list = valueStart == line.count }
+            if list == true { continue }
+            if valueStart < line.count {
+                valueStart += 1
+                while valueStart < line.count, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
+            }
+            if valueStart >= line.count { return nil }
+        }
+        return list ?? false
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// An smtpd.conf, read whole the way OpenSMTPD's parse.y reads it (6.8 to 7.8 grammar): macros, includes,
+/// tables, actions, match rules in order, and every other directive checked and kept as written.
+///
+/// Anything smtpd would refuse is a `TableError` of kind `.config` naming the file and line.
+public struct SMTPDConfig: Sendable {
+    /// How to read a configuration.
+    public struct Options: Sendable {
+        /// Also open the files of `file:` and `db:` tables, as `smtpd -n` does: a missing or malformed table
+        /// file is then an error, and a file table's shape (list or mapping) is checked against its uses
+        /// (`alias <t>` needs a mapping, `for domain <t>` a list). Off by default, so that `newaliases` can
+        /// read a configuration whose aliases db does not exist yet.
+        public var checkTableFiles: Bool
+
+        public init(checkTableFiles: Bool = false) {
+            self.checkTableFiles = checkTableFiles
+        }
+    }
+
+    /// The file read (the top one).
+    public var path: String
+    /// Declared tables in order, followed by anonymous ones as met (`<dynamic:N>`, also reachable through the
+    /// `TableReference.inline` of the option or condition that wrote them).
+    public var tables: [TableDeclaration] = []
+    public var actions: [ActionDeclaration] = []
+    /// The match rules in the order smtpd tries them.
+    public var rules: [MatchRule] = []
+    /// Macro definitions, in order (a redefinition replaces the earlier one).
+    public var macros: [MacroDefinition] = []
+    /// The `listen on` directives.
+    public var listeners: [ListenerDeclaration] = []
+    /// Every directive other than tables, actions, rules, macros and includes, as written.
+    public var otherDirectives: [RawDirective] = []
+    /// Files read through `include`, in order.
+    public var includedFiles: [String] = []
+    /// `smtp sub-addr-delim C`: the sub-addressing delimiter (`+` unless set).
+    public var subaddressingDelimiter: UInt8 = UInt8(ascii: "+")
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// Reads and checks the configuration at `path` (and the files it includes).
+    public static func load(path: String, options: Options = Options()) throws -> SMTPDConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read file" : "no such file"
+            throw TableError(.io, path: path, reason)
+        }
+        return try parse(bytes: [UInt8](data), path: path, options: options)
+    }
+
+    /// Reads a configuration from text; `path` names it in errors and as the file of its declarations.
+    /// `include` paths are opened as written (relative ones from the working directory, as smtpd does).
+    public static func parse(text: String, path: String, options: Options = Options()) throws -> SMTPDConfig {
+        try parse(bytes: Array(text.utf8), path: path, options: options)
+    }
+
+    /// Reads a configuration from bytes.
+    public static func parse(bytes: [UInt8], path: String, options: Options = Options()) throws -> SMTPDConfig {
+        var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles)
+        return try parser.parse()
+    }
+
+    /// The table named `name` (declared, or anonymous as `<dynamic:N>`).
+    public func table(named name: String) -> TableDeclaration? {
+        tables.first { $0.name == name }
+    }
+
+    /// The table a reference points to.
+    public func table(_ reference: TableReference) -> TableDeclaration? {
+        switch reference {
+        case .named(let n): return table(named: n)
+        case .inline(let t): return t
+        }
+    }
+
+    /// The action named `name`.
+    public func action(named name: String) -> ActionDeclaration? {
+        actions.first { $0.name == name }
+    }
+
+    /// The value of macro `name`, if defined.
+    public func macro(named name: String) -> String? {
+        macros.last { $0.name == name }?.value
+    }
+}
