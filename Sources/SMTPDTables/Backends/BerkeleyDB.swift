@@ -141,7 +141,8 @@ final class BerkeleyDB {
     // MARK: Opening
 
     /// Opens an existing database read-only (`db_create`, `DB->set_cachesize`, then
-    /// `DB->open(..., DB_UNKNOWN or the given type, DB_RDONLY, 0)` and `DB->get_type`).
+    /// `DB->open(..., DB_UNKNOWN or the given type, DB_RDONLY, 0)` and `DB->get_type`), and refuses
+    /// a file shorter than its meta page says (see `checkLength`).
     ///
     /// - Parameters:
     ///   - method: the access method the file must have, or `nil` to accept hash or btree and
@@ -166,10 +167,41 @@ final class BerkeleyDB {
                 throw BerkeleyDBError(code: EINVAL, function: "DB->get_type", path: path,
                                       detail: "not a hash or btree database")
             }
+            try checkLength(db, detected, path: path, errors: errors)
             return BerkeleyDB(handle: db, path: path, accessMethod: detected, errors: errors)
         } catch {
             _ = db.pointee.close?(db, 0)
             throw error
+        }
+    }
+
+    /// Refuses a truncated file. libdb itself opens a file cut at a page boundary and then reads the
+    /// missing pages as empty ones, silently losing records; the meta page knows the page count
+    /// (`DB->stat(..., DB_FAST_STAT)`: `hash_pagecnt`/`bt_pagecnt`, from the meta page only) and
+    /// `DB->fd` plus fstat(2) gives the file's length.
+    private static func checkLength(_ db: UnsafeMutablePointer<DB>, _ method: AccessMethod, path: String,
+                                    errors: ErrorSink) throws(BerkeleyDBError) {
+        var raw: UnsafeMutableRawPointer?
+        try check(db.pointee.stat!(db, nil, &raw, UInt32(DB_FAST_STAT)), "DB->stat", path, errors)
+        guard let raw else { return }
+        defer { free(raw) }
+        let pages, pageSize: UInt32
+        switch method {
+        case .hash:
+            let stat = raw.assumingMemoryBound(to: DB_HASH_STAT.self).pointee
+            (pages, pageSize) = (stat.hash_pagecnt, stat.hash_pagesize)
+        case .btree:
+            let stat = raw.assumingMemoryBound(to: DB_BTREE_STAT.self).pointee
+            (pages, pageSize) = (stat.bt_pagecnt, stat.bt_pagesize)
+        }
+        var fd: Int32 = -1
+        try check(db.pointee.fd!(db, &fd), "DB->fd", path, errors)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw BerkeleyDBError(code: errno, function: "fstat", path: path) }
+        let expected = Int64(pages) * Int64(pageSize)
+        if Int64(st.st_size) < expected {
+            throw BerkeleyDBError(code: EINVAL, function: "DB->open", path: path,
+                                  detail: "truncated file: \(st.st_size) bytes, the database has \(pages) pages of \(pageSize) bytes")
         }
     }
 
