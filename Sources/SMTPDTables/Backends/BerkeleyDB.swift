@@ -48,7 +48,8 @@ struct BerkeleyDBError: Error, Equatable, Sendable, CustomStringConvertible {
     /// True when the file exists but is not a database libdb can read as asked
     /// (not a db at all, truncated, or another access method than the one requested).
     var isFormatError: Bool {
-        if code == EINVAL, detail != nil { return true }
+        // Our open flags are valid, so EINVAL from opening means libdb did not like the file.
+        if code == EINVAL, function == "DB->open" || function == "DB->get_type" { return true }
         return code == DB_OLD_VERSION || code == DB_VERIFY_BAD || code == DB_PAGE_NOTFOUND
             || code == DB_RUNRECOVERY
     }
@@ -61,9 +62,13 @@ struct BerkeleyDBError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The same failure as the project's user-facing error: `.format` for files that are not a
-    /// readable database, `.io` otherwise.
+    /// readable database (with libdb's reason, e.g. `not a usable database: unexpected file type or
+    /// format`), `.io` otherwise (`DB->open: No such file or directory`).
     var tableError: TableError {
-        TableError(isFormatError ? .format : .io, path: path, "\(function): \(message)")
+        guard isFormatError else { return TableError(.io, path: path, "\(function): \(message)") }
+        // libdb's diagnostics read "BDBnnnn function: path: reason"; keep the reason.
+        let reason = detail.flatMap { $0.split(separator: ": ").last.map(String.init) } ?? message
+        return TableError(.format, path: path, "not a usable database: \(reason)")
     }
 }
 
@@ -201,7 +206,7 @@ final class BerkeleyDB {
         let expected = Int64(pages) * Int64(pageSize)
         if Int64(st.st_size) < expected {
             throw BerkeleyDBError(code: EINVAL, function: "DB->open", path: path,
-                                  detail: "truncated file: \(st.st_size) bytes, the database has \(pages) pages of \(pageSize) bytes")
+                                  detail: "truncated file (\(st.st_size) bytes, the database has \(pages) pages of \(pageSize) bytes)")
         }
     }
 
@@ -290,7 +295,7 @@ final class BerkeleyDB {
     /// valid until the next call on this handle, or `nil` for `DB_NOTFOUND`.
     private func lookup(_ key: UnsafeRawBufferPointer) throws(BerkeleyDBError) -> UnsafeRawBufferPointer? {
         let db = try openHandle("DB->get")
-        var keyDBT = Self.dbt(key)
+        var keyDBT = try dbt(key, "DB->get")
         var dataDBT = DBT()
         let rc = db.pointee.get!(db, nil, &keyDBT, &dataDBT, 0)
         if rc == DB_NOTFOUND { return nil }
@@ -325,8 +330,8 @@ final class BerkeleyDB {
     func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
              overwrite: Bool = false) throws(BerkeleyDBError) -> PutOutcome {
         let db = try openHandle("DB->put")
-        var keyDBT = Self.dbt(key)
-        var dataDBT = Self.dbt(value)
+        var keyDBT = try dbt(key, "DB->put")
+        var dataDBT = try dbt(value, "DB->put")
         let rc = db.pointee.put!(db, nil, &keyDBT, &dataDBT, overwrite ? 0 : UInt32(DB_NOOVERWRITE))
         if rc == DB_KEYEXIST { return .existing }
         try Self.check(rc, "DB->put", path, errors)
@@ -417,7 +422,11 @@ final class BerkeleyDB {
     }
 
     /// A DBT that points at caller memory (libdb only reads keys and data passed to get/put).
-    private static func dbt(_ buffer: UnsafeRawBufferPointer) -> DBT {
+    /// libdb sizes are 32-bit: a larger buffer is refused with EINVAL.
+    private func dbt(_ buffer: UnsafeRawBufferPointer, _ function: String) throws(BerkeleyDBError) -> DBT {
+        guard buffer.count <= Int(UInt32.max) else {
+            throw BerkeleyDBError(code: EINVAL, function: function, path: path, detail: "record larger than 4 GB")
+        }
         var d = DBT()
         d.data = UnsafeMutableRawPointer(mutating: buffer.baseAddress)
         d.size = UInt32(buffer.count)

@@ -94,6 +94,8 @@ struct BerkeleyDBMakemapTests {
                 try BerkeleyDB.open(readingFrom: dir + "/map.db", as: .hash)
             }
             #expect(error?.isFormatError == true)
+            #expect(error?.tableError.description
+                    == "\(dir)/map.db: not a usable database: unexpected file type or format")
         }
     }
 
