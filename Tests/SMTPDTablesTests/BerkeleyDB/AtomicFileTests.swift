@@ -14,13 +14,13 @@ struct AtomicFileTests {
 
     static func statOf(_ path: String) throws -> stat {
         var st = stat()
-        guard lstat(path, &st) == 0 else { throw Failure("lstat \(path): \(errno)") }
+        guard lstat(path, &st) == 0 else { throw BDBTestFailure("lstat \(path): \(errno)") }
         return st
     }
 
     static func overwrite(_ path: String, with text: String) throws {
         let fd = open(path, O_WRONLY | O_TRUNC)
-        guard fd >= 0 else { throw Failure("open \(path)") }
+        guard fd >= 0 else { throw BDBTestFailure("open \(path)") }
         defer { close(fd) }
         _ = text.withCString { write(fd, $0, strlen($0)) }
     }
@@ -95,10 +95,10 @@ struct AtomicFileTests {
         try TestSupport.withTemporaryDirectory { dir in
             let target = try TestSupport.write("old\n", to: "map.db", in: dir)
             let before = try Self.statOf(target)
-            #expect(throws: Failure.self) {
+            #expect(throws: BDBTestFailure.self) {
                 try AtomicFile.replace(target, attributes: nil) { temporary in
                     try Self.overwrite(temporary, with: "partial")
-                    throw Failure("parse error")
+                    throw BDBTestFailure("parse error")
                 }
             }
             #expect(try Self.contents(target) == "old\n")

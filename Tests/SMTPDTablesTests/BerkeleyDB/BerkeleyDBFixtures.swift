@@ -2,7 +2,7 @@ import Foundation
 @testable import SMTPDTables
 
 /// A test helper's own failure.
-struct Failure: Error, CustomStringConvertible {
+struct BDBTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
@@ -23,7 +23,7 @@ enum BDBFixtures {
             if all.updateValue(Array(value), forKey: Array(key)) != nil { duplicates += 1 }
             return true
         }
-        if duplicates > 0 { throw Failure("a cursor walk returned \(duplicates) keys twice") }
+        if duplicates > 0 { throw BDBTestFailure("a cursor walk returned \(duplicates) keys twice") }
         return all
     }
 
@@ -54,7 +54,7 @@ enum BDBFixtures {
                       method: BerkeleyDB.AccessMethod) throws {
         let db = try BerkeleyDB.create(at: path, method: method)
         for (key, value) in records {
-            if try db.put(key, value) != .inserted { throw Failure("duplicate key \(key)") }
+            if try db.put(key, value) != .inserted { throw BDBTestFailure("duplicate key \(key)") }
         }
         try db.close()
     }

@@ -25,16 +25,16 @@ struct BerkeleyDBMakemapTests {
 
     /// `makemap ARGS SOURCE -o OUT`, which must succeed.
     static func realMakemap(_ arguments: [String], source: String, output: String) throws {
-        guard let makemap = TestSupport.realMakemap else { throw Failure("no makemap") }
+        guard let makemap = TestSupport.realMakemap else { throw BDBTestFailure("no makemap") }
         let result = try TestSupport.run(makemap, arguments + ["-o", output, source])
-        if result.status != 0 { throw Failure("makemap failed: \(result.stderr)") }
+        if result.status != 0 { throw BDBTestFailure("makemap failed: \(result.stderr)") }
     }
 
     /// The `key<TAB>value` lines of `makemap -U` on `path`.
     static func makemapDump(_ path: String, btree: Bool = false) throws -> String {
-        guard let makemap = TestSupport.realMakemap else { throw Failure("no makemap") }
+        guard let makemap = TestSupport.realMakemap else { throw BDBTestFailure("no makemap") }
         let result = try TestSupport.run(makemap, ["-U"] + (btree ? ["-d", "btree"] : []) + [path])
-        if result.status != 0 { throw Failure("makemap -U failed: \(result.stderr)") }
+        if result.status != 0 { throw BDBTestFailure("makemap -U failed: \(result.stderr)") }
         return result.stdout
     }
 

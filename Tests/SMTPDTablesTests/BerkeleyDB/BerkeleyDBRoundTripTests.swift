@@ -81,8 +81,8 @@ struct BerkeleyDBRoundTripTests {
             let path = dir + "/t.db"
             try BDBFixtures.write(Self.sample, to: path, method: .hash)
             let db = try BerkeleyDB.open(readingFrom: path)
-            #expect(throws: Failure.self) {
-                try db.forEachRecord { _, _ in throw Failure("stop") }
+            #expect(throws: BDBTestFailure.self) {
+                try db.forEachRecord { _, _ in throw BDBTestFailure("stop") }
             }
             #expect(try db.count() == Self.sample.count)
         }
