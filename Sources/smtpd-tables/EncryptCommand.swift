@@ -41,7 +41,7 @@ struct EncryptCommand: ParsableCommand {
             return
         }
         if isatty(STDIN_FILENO) == 1 {
-            guard let secret = readWithoutEcho(prompt: "Password: ") else {
+            guard let secret = PasswordInput.readWithoutEcho(prompt: "Password: ") else {
                 Output.warn("encrypt: no password given")
                 throw ExitCode(2)
             }
@@ -76,40 +76,5 @@ struct EncryptCommand: ParsableCommand {
             throw ExitCode(2)
         }
     }
-
-    /// Reads one line from the terminal on stdin with echo turned off (termios), prompting on stderr.
-    private func readWithoutEcho(prompt: String) -> [UInt8]? {
-        var saved = termios()
-        let haveTermios = tcgetattr(STDIN_FILENO, &saved) == 0
-        if haveTermios {
-            var quiet = saved
-            quiet.c_lflag &= ~tcflag_t(ECHO | ECHONL)
-            quiet.c_lflag |= tcflag_t(ICANON)
-            _ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
-        }
-        defer {
-            if haveTermios { _ = tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
-            writeStderr("\n")
-        }
-        writeStderr(prompt)
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while true {
-            let n = read(STDIN_FILENO, &byte, 1)
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { return line.isEmpty ? nil : line }
-            if byte == UInt8(ascii: "\n") { return line }
-            line.append(byte)
-        }
-    }
 }
 
-private func writeStderr(_ text: String) {
-    var bytes = Array(text.utf8)
-    while !bytes.isEmpty {
-        let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-        if n < 0, errno == EINTR { continue }
-        if n <= 0 { return }
-        bytes.removeFirst(n)
-    }
-}

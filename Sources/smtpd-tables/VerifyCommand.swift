@@ -1,0 +1,84 @@
+import ArgumentParser
+import SMTPDTables
+
+/// `smtpd-tables verify`: would smtpd, and would Dovecot, accept this password for this user?
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a password against a credentials table, as smtpd and as Dovecot would.",
+        discussion: """
+            Reads the password from the terminal without echo, or the first line of standard input. Says \
+            whether smtpd (auth <TABLE>: the value after the key is the crypt(3) hash, or user:hash) would \
+            accept it and, for file tables, whether Dovecot's passwd-file with the given default scheme would. \
+            Never prints the password or the hash. Exit status: 0 both accept, 1 either refuses or the user \
+            is not in the table, 2 errors.
+            """)
+
+    @Option(name: .customLong("dovecot-scheme"), help: ArgumentHelp(
+        "Dovecot's default password scheme (passdb args scheme=...), e.g. BLF-CRYPT.", valueName: "scheme"))
+    var dovecotScheme: String = "CRYPT"
+
+    @Argument(help: "The credentials table: file:PATH, db:PATH or PATH.")
+    var table: String
+
+    @Argument(help: "The user name (the table's key).")
+    var user: String
+
+    func run() throws {
+        let credentials: Table
+        let match: TableMatch?
+        do {
+            credentials = try Table(table)
+            match = try credentials.lookup(user, service: .credentials)
+        } catch {
+            Output.warn(error.description)
+            throw ExitCode(2)
+        }
+        guard let match, let value = match.valueBytes else {
+            print("\(user): no such user in \(credentials.path)")
+            throw ExitCode(1)
+        }
+        guard let password = PasswordInput.read() else {
+            Output.warn("verify: no password given")
+            throw ExitCode(2)
+        }
+        var allAccept = true
+
+        let where_ = match.line.map { "\(credentials.path):\($0)" } ?? credentials.path
+        do {
+            let smtpd = try SMTPDCredentials(key: match.keyBytes, value: value)
+            let ok = smtpd.accepts(password: password)
+            allAccept = allAccept && ok
+            var line = "smtpd (auth <table>): \(ok ? "accepted" : "refused")"
+            if !ok, !smtpd.problems.isEmpty { line += " (\(smtpd.problems.joined(separator: "; ")))" }
+            print(line)
+        } catch {
+            allAccept = false
+            print("smtpd (auth <table>): refused (\(where_): \(error.message))")
+        }
+
+        if credentials.backend == .file {
+            // Dovecot reads the file's line itself: the key, a colon, then the fields.
+            let line = match.key + ":" + String(decoding: value, as: UTF8.self)
+            let verdict: PasswordVerdict
+            if let entry = DovecotPasswdEntry(line: line) {
+                verdict = DovecotPasswords.verify(password: password, entry: entry, defaultScheme: dovecotScheme)
+            } else {
+                verdict = .rejected
+            }
+            switch verdict {
+            case .accepted:
+                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): accepted")
+            case .rejected:
+                allAccept = false
+                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): refused")
+            case .unsupportedScheme(let scheme):
+                allAccept = false
+                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): cannot tell (scheme \(scheme) is not supported here)")
+            }
+        } else {
+            print("Dovecot: not checked (Dovecot's passwd-file reads text files, not \(credentials.backend.rawValue): tables)")
+        }
+        if !allAccept { throw ExitCode(1) }
+    }
+}
