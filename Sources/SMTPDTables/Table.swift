@@ -149,6 +149,22 @@ public final class Table {
         return records.find(key.asciiLowercased(), service: service)
     }
 
+    /// The reference walk, for verification and benchmarks: the same answer as `lookup(_:service:)`, found
+    /// the way smtpd finds it, by testing every entry with the service's match function (linear in the table's
+    /// size; use `lookup` for real work).
+    public func lookupByScan(_ key: String, service: TableService = .string) throws(TableError) -> TableMatch? {
+        try lookupByScan(bytes: Array(key.utf8), service: service)
+    }
+
+    /// The byte form of `lookupByScan(_:service:)`.
+    public func lookupByScan(bytes key: [UInt8], service: TableService = .string) throws(TableError) -> TableMatch? {
+        guard key.count <= TableLineParser.maxKeyLength else {
+            throw TableError(.keyTooLong, "lookup key too long (\(key.count) bytes, smtpd allows 1023)")
+        }
+        if reloadsOnChange { try reloadIfChanged() }
+        return scanReference(key, service: service)
+    }
+
     /// The reference answer by a walk over every entry, as smtpd computes it (for checking the indexes).
     func scanReference(_ key: [UInt8], service: TableService) -> TableMatch? {
         records.scan(key.asciiLowercased(), service: service).map(match)
