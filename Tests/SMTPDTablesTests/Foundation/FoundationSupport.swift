@@ -58,7 +58,7 @@ enum Fixture {
     }
 
     /// A table held in memory.
-    static func table(_ text: String, delimiter: Character = "+") throws -> Table {
+    static func table(_ text: String, delimiter: Character = "+") throws(TableError) -> Table {
         try Table(contents: Array(text.utf8), name: "mem", subaddressDelimiter: delimiter.asciiValue ?? 0x2B)
     }
 }
