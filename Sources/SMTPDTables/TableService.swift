@@ -61,7 +61,9 @@ extension LookupValue {
             guard let a = SocketAddress(match.key) else {
                 throw TableError(.invalidValue, "invalid IP address key '\(match.key)'")
             }
-            guard text.utf8.count < 256 else { throw TableError(.invalidValue, "host name too long") }
+            guard text.utf8.count <= hostNameMax else {
+                throw TableError(.invalidValue, "host name too long (\(hostNameMax) bytes at most)")
+            }
             return .addrname(address: a, name: text)
         case .mailaddrmap:
             var list: [MailAddress] = []

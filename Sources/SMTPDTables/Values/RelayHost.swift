@@ -52,7 +52,11 @@ public struct RelayHost: Hashable, Sendable {
             }
         }
         let hostBytes = rest[rest.startIndex..<hostEnd]
-        guard hostBytes.count < 256 else { throw TableError(.invalidValue, "relay host name too long") }
+        // smtpd keeps the name in a HOST_NAME_MAX+1 buffer: 64 bytes at most on Linux (glibc), where the
+        // Debian build we match runs.
+        guard hostBytes.count <= hostNameMax else {
+            throw TableError(.invalidValue, "relay host name too long (\(hostNameMax) bytes at most)")
+        }
         host = String(lossyBytes: hostBytes)
         if hostEnd < rest.endIndex, rest[hostEnd] == UInt8(ascii: ":") {
             guard let n = strtonum(rest[(hostEnd + 1)...], in: 1...65535) else {
@@ -70,6 +74,9 @@ public struct RelayHost: Hashable, Sendable {
         if authLabel?.isEmpty == true { authLabel = nil }
     }
 }
+
+/// HOST_NAME_MAX on Linux (glibc); OpenBSD's is 255.
+let hostNameMax = 64
 
 /// upstream util.c `valid_domainpart`: `[IPv6:addr]` / `[addr]` literals, else a host name as res_hnok(3)
 /// accepts it (labels of letters, digits, `-` and `_`, not starting with `-`), no trailing dot.

@@ -1,0 +1,281 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Lints an smtpd.conf and every table it declares, the way a careful admin would, and reports each problem
+/// with its file and line: malformed and duplicate entries, values that are invalid for the way a table is used,
+/// credentials smtpd cannot use, weak hashes, virtual entries for domains the server does not accept, wildcard
+/// patterns that do not match what they seem to, db files older than their source, stale temporary files of
+/// killed makemap runs. Never prints a password or a hash.
+public struct SetupChecker {
+    public let config: SMTPDConfig
+
+    public init(config: SMTPDConfig) {
+        self.config = config
+    }
+
+    /// Every finding, sorted by file and line.
+    public func run() -> [Finding] {
+        var findings: [Finding] = []
+        var loaded: [String: LoadedTable] = [:]
+        for declaration in config.tables where !declaration.isAnonymous || declaration.backend != .inline {
+            if let table = load(declaration, into: &findings) { loaded[declaration.name] = table }
+        }
+        for use in uses() {
+            guard let table = loaded[use.table] else { continue }
+            check(use: use.kind, of: table, into: &findings)
+        }
+        checkVirtualDomains(loaded, into: &findings)
+        return findings.sorted {
+            ($0.file ?? "", $0.line ?? 0, $0.severity) < ($1.file ?? "", $1.line ?? 0, $1.severity)
+        }
+    }
+
+    // MARK: Loading
+
+    /// A table's entries in file order with their lines, duplicates included.
+    struct LoadedTable {
+        var name: String
+        var path: String
+        var entries: [(key: [UInt8], value: [UInt8]?, line: Int?)]
+    }
+
+    private func load(_ declaration: TableDeclaration, into findings: inout [Finding]) -> LoadedTable? {
+        let name = declaration.name
+        switch declaration.backend {
+        case .file:
+            guard let path = declaration.path else { return nil }
+            do {
+                var bytes = try readWholeFile(path)
+                let parsed = try TableLineParser.parse(&bytes, path: path)
+                var table = LoadedTable(name: name, path: path, entries: [])
+                var firstLine: [[UInt8]: Int] = [:]
+                for e in parsed.entries {
+                    let key = Array(bytes[Int(e.keyStart)..<Int(e.keyStart + e.keyLength)])
+                    let value = e.valueLength >= 0
+                        ? Array(bytes[Int(e.valueStart)..<(Int(e.valueStart) + Int(e.valueLength))]) : nil
+                    if let first = firstLine[key] {
+                        findings.append(Finding(.error, "duplicate-entry", file: path, line: Int(e.line), table: name,
+                            "duplicate entry for \(String(lossyBytes: key)) (first at line \(first)): smtpd keeps this one, makemap refuses the file"))
+                    } else {
+                        firstLine[key] = Int(e.line)
+                    }
+                    table.entries.append((key, value, Int(e.line)))
+                }
+                return table
+            } catch {
+                findings.append(Finding(.error, error.kind == .io ? "unreadable-table" : "malformed-entry",
+                                        file: error.path ?? path, line: error.line, table: name, error.message))
+                return nil
+            }
+        case .db:
+            guard let path = declaration.path else { return nil }
+            checkDBFreshness(path: path, table: name, into: &findings)
+            for stale in AtomicFile.staleTemporaries(for: path) {
+                findings.append(Finding(.warning, "stale-temporary", file: stale, table: name,
+                    "temporary file of a killed makemap run (its writer is gone); the next successful build removes it"))
+            }
+            do {
+                let table = try Table(path: path, backend: .db)
+                var loadedTable = LoadedTable(name: name, path: path, entries: [])
+                table.forEachEntry { k, v in loadedTable.entries.append((Array(k), v.map(Array.init), nil)) }
+                return loadedTable
+            } catch {
+                findings.append(Finding(.error, "unreadable-table", file: error.path ?? path, table: name, error.message))
+                return nil
+            }
+        case .inline:
+            let entries = declaration.entries.map { (Array($0.key.utf8).asciiLowercased(), $0.value.map { Array($0.utf8) }, Optional(declaration.location.line)) }
+            return LoadedTable(name: name, path: declaration.location.file, entries: entries)
+        case .other:
+            return nil
+        }
+    }
+
+    private func checkDBFreshness(path: String, table: String, into findings: inout [Finding]) {
+        guard path.hasSuffix(".db") else { return }
+        let source = String(path.dropLast(3))
+        var db = stat(), src = stat()
+        guard stat(source, &src) == 0, (src.st_mode & S_IFMT) == S_IFREG else { return }
+        guard stat(path, &db) == 0 else {
+            findings.append(Finding(.error, "db-missing", file: path, table: table,
+                                    "no db file, but its source \(source) exists: run makemap \(source)"))
+            return
+        }
+        let older = db.st_mtim.tv_sec < src.st_mtim.tv_sec
+            || (db.st_mtim.tv_sec == src.st_mtim.tv_sec && db.st_mtim.tv_nsec < src.st_mtim.tv_nsec)
+        if older {
+            findings.append(Finding(.warning, "db-older-than-source", file: path, table: table,
+                "older than its source \(source): smtpd still serves the old entries; run makemap"))
+        }
+    }
+
+    // MARK: Uses
+
+    enum Use: Equatable {
+        case alias, virtual, credentials, userbase, domain, netaddr, mailaddr
+    }
+
+    /// How each table is used by the configuration (a table may have several uses).
+    func uses() -> [(table: String, kind: Use)] {
+        var out: [(String, Use)] = []
+        for action in config.actions {
+            if let t = action.alias { out.append((t.name, .alias)) }
+            if let t = action.virtual { out.append((t.name, .virtual)) }
+            if let t = action.userbase { out.append((t.name, .userbase)) }
+            for case .auth(let t) in action.options { out.append((t.name, .credentials)) }
+        }
+        for listener in config.listeners {
+            if let t = listener.auth { out.append((t.name, .credentials)) }
+        }
+        for rule in config.rules {
+            for condition in rule.conditions {
+                switch condition.kind {
+                case .forDomain(let t, let regex) where !regex: out.append((t.name, .domain))
+                case .fromSource(let t, let regex) where !regex: out.append((t.name, .netaddr))
+                case .fromMailFrom(let t, let regex) where !regex: out.append((t.name, .mailaddr))
+                case .forRcptTo(let t, let regex) where !regex: out.append((t.name, .mailaddr))
+                case .mailFrom(let t, let regex) where !regex: out.append((t.name, .mailaddr))
+                case .rcptTo(let t, let regex) where !regex: out.append((t.name, .mailaddr))
+                default: break
+                }
+            }
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert("\($0.0)/\($0.1)").inserted }
+    }
+
+    private func check(use: Use, of table: LoadedTable, into findings: inout [Finding]) {
+        for entry in table.entries {
+            let key = String(lossyBytes: entry.key)
+            func report(_ severity: Finding.Severity, _ code: String, _ message: String) {
+                findings.append(Finding(severity, code, file: table.path, line: entry.line, table: table.name, message))
+            }
+            switch use {
+            case .alias, .virtual:
+                guard let value = entry.value else { continue }
+                do {
+                    _ = try ExpansionNode.parseList(value[...])
+                } catch {
+                    report(.error, "invalid-alias", "\(key): \(error.message): smtpd answers 424 for this recipient")
+                }
+            case .credentials:
+                guard let value = entry.value else {
+                    report(.error, "credentials-no-value", "\(key): no password hash")
+                    continue
+                }
+                do {
+                    let credentials = try SMTPDCredentials(key: entry.key, value: value)
+                    for problem in credentials.problems {
+                        report(.error, "credentials-unusable", "\(key): \(problem)")
+                    }
+                    let analysis = credentials.analysis
+                    if credentials.problems.isEmpty && analysis.isWeak {
+                        var text = "\(key): weak hash (\(analysis.format.rawValue)"
+                        if let cost = analysis.cost { text += ", cost \(cost)" }
+                        report(.warning, "weak-hash", text + ")")
+                    }
+                } catch {
+                    report(.error, "credentials-invalid", "\(key): \(error.message)")
+                }
+            case .userbase:
+                guard let value = entry.value else { continue }
+                do {
+                    _ = try UserInfo(key: key, value: String(lossyBytes: value))
+                } catch {
+                    report(.error, "invalid-userinfo", "\(key): \(error.message)")
+                }
+            case .domain:
+                if let note = wildcardNote(pattern: entry.key) { report(.note, "wildcard-pattern", note) }
+            case .netaddr:
+                if NetworkAddress.parse(entry.key[...]) == nil {
+                    report(.warning, "invalid-netaddr", "\(key) is not an address or network: it only matches itself as text")
+                }
+            case .mailaddr:
+                if let at = entry.key.lastIndex(of: UInt8(ascii: "@")),
+                   let note = wildcardNote(pattern: Array(entry.key[(at + 1)...])) {
+                    report(.note, "wildcard-pattern", note)
+                }
+            }
+        }
+    }
+
+    /// What a `*` pattern really matches, when that is unlikely to be what was meant.
+    func wildcardNote(pattern: [UInt8]) -> String? {
+        guard pattern.contains(UInt8(ascii: "*")) else { return nil }
+        let p = String(lossyBytes: pattern)
+        let stars = pattern.prefix { $0 == UInt8(ascii: "*") }.count
+        let rest = pattern.dropFirst(stars)
+        if rest.isEmpty { return nil }
+        if !rest.contains(UInt8(ascii: "*")) {
+            if rest.first == UInt8(ascii: ".") {
+                let base = String(lossyBytes: rest.dropFirst())
+                return "\(p) matches one label under \(base) (a.\(base)), not deeper names (a.b.\(base)) nor \(base) itself: smtpd's * stops at the first '.'"
+            }
+            return "\(p): smtpd's * skips only up to the first '\(Character(UnicodeScalar(rest.first ?? 0)))', without backtracking"
+        }
+        if pattern.last == UInt8(ascii: "*") && !pattern.dropLast().contains(UInt8(ascii: "*")) {
+            let stem = String(lossyBytes: pattern.dropLast())
+            return "\(p) matches names longer than \(stem), but not \(stem) itself"
+        }
+        return "\(p): each * skips only up to the first occurrence of the character after it, without backtracking"
+    }
+
+    // MARK: Virtual entries vs accepted domains
+
+    /// A virtual table entry `user@domain` (or `@domain`) whose domain no `for domain` table of a rule that leads
+    /// to that action accepts: mail for it is never routed to this table.
+    private func checkVirtualDomains(_ loaded: [String: LoadedTable], into findings: inout [Finding]) {
+        for action in config.actions {
+            guard let virtual = action.virtual, let vtable = loaded[virtual.name] else { continue }
+            var domainTables: [Table] = []
+            var acceptsAny = false
+            for rule in config.rules where rule.actionName == action.name {
+                for condition in rule.conditions where !condition.negated {
+                    switch condition.kind {
+                    case .forDomain(let ref, let regex):
+                        if regex { acceptsAny = true; continue }
+                        if let t = makeTable(ref, loaded) { domainTables.append(t) } else { acceptsAny = true }
+                    case .forAny, .forRcptTo: acceptsAny = true
+                    default: break
+                    }
+                }
+            }
+            if acceptsAny || domainTables.isEmpty { continue }
+            for entry in vtable.entries {
+                guard let at = entry.key.lastIndex(of: UInt8(ascii: "@")) else { continue }
+                let domain = Array(entry.key[(at + 1)...])
+                if domain.isEmpty || domain.contains(UInt8(ascii: "*")) { continue }
+                let accepted = domainTables.contains { (try? $0.contains(String(lossyBytes: domain), service: .domain)) == true }
+                if accepted { continue }
+                var message = "\(String(lossyBytes: entry.key)): \(String(lossyBytes: domain)) is not in the domain table of any rule for action \"\(action.name)\": this entry is never used"
+                if let hint = wildcardHint(domain: domain, tables: domainTables) { message += " (\(hint))" }
+                findings.append(Finding(.warning, "virtual-domain-not-served", file: vtable.path, line: entry.line,
+                                        table: vtable.name, message))
+            }
+        }
+    }
+
+    private func wildcardHint(domain: [UInt8], tables: [Table]) -> String? {
+        for table in tables {
+            for entry in table.entries where entry.keyBytes.first == UInt8(ascii: "*") {
+                let suffix = entry.keyBytes.drop { $0 == UInt8(ascii: "*") }
+                if domain.count > suffix.count, domain.suffix(suffix.count).elementsEqual(suffix) {
+                    return "\(entry.key) does not match it: * does not span dots"
+                }
+            }
+        }
+        return nil
+    }
+
+    private func makeTable(_ ref: TableReference, _ loaded: [String: LoadedTable]) -> Table? {
+        guard let t = loaded[ref.name] else { return nil }
+        var text: [UInt8] = []
+        for e in t.entries {
+            text += e.key
+            if let v = e.value { text += [UInt8(ascii: " ")] + v }
+            text.append(0x0A)
+        }
+        return try? Table(contents: text, name: t.path)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import SMTPDTables
+
+/// `smtpd-tables check`: lint smtpd.conf and every table it declares.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Lint smtpd.conf and its tables for setup mistakes.",
+        discussion: """
+            Reports, with file and line: malformed and duplicate entries; alias and virtual values smtpd \
+            cannot expand; credentials smtpd cannot use (Dovecot's extra ':' fields, {SCHEME} prefixes, plain \
+            text, unknown hashes) and weak hashes; virtual entries for domains no rule accepts; wildcard \
+            patterns that do not match what they seem to; db files older than their source; stale temporary \
+            files of killed makemap runs. Never prints a password or a hash. Exit status: 0 clean (notes \
+            only), 1 findings, 2 errors (the configuration cannot be read).
+            """)
+
+    @Option(name: .short, help: ArgumentHelp("The smtpd.conf to check.", valueName: "file"))
+    var file: String = "/etc/smtpd.conf"
+
+    @Flag(help: "Print the findings as a JSON array.")
+    var json = false
+
+    func run() throws {
+        let config: SMTPDConfig
+        do {
+            config = try SMTPDConfig.load(path: file)
+        } catch let error as TableError {
+            Output.warn(error.description)
+            throw ExitCode(2)
+        }
+        let findings = SetupChecker(config: config).run()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(findings)
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for finding in findings { print(finding.description) }
+            let counted = findings.filter { $0.severity != .note }.count
+            let notes = findings.count - counted
+            print(counted == 0 ? "\(file): no problems found" + (notes > 0 ? " (\(notes) notes)" : "")
+                  : "\(file): \(counted) problem\(counted == 1 ? "" : "s")" + (notes > 0 ? ", \(notes) notes" : ""))
+        }
+        if findings.contains(where: { $0.severity != .note }) { throw ExitCode(1) }
+    }
+}
