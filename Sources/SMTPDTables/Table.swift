@@ -146,7 +146,9 @@ public final class Table {
             throw TableError(.keyTooLong, "lookup key too long (\(key.count) bytes, smtpd allows 1023)")
         }
         if reloadsOnChange { try reloadIfChanged() }
-        return records.find(key.asciiLowercased(), service: service)
+        // Most queries are already lower case: fold (and copy) only those that are not.
+        let folded = key.contains(where: { ($0 &- 0x41) < 26 }) ? key.asciiLowercased() : key
+        return records.find(folded, service: service)
     }
 
     /// The reference walk, for verification and benchmarks: the same answer as `lookup(_:service:)`, found

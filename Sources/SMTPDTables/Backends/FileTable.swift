@@ -51,6 +51,7 @@ func readWholeFile(_ path: String) throws(TableError) -> [UInt8] {
     var failure: Int32 = 0
     var total = 0
     var bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
+        adviseHugePages(buf.baseAddress, byteCount: size)
         while total < size {
             let n = read(fd, buf.baseAddress! + total, size - total)
             if n < 0 {

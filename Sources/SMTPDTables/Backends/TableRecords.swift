@@ -7,7 +7,7 @@ final class TableRecords {
     let kind: TableKind
     let storage: [UInt8]
     let entries: [EntrySpan]
-    private let exact: ByteSpanIndex
+    private let exact: KeyIndex
     let delimiter: UInt8
 
     init(kind: TableKind, storage: [UInt8], entries: [EntrySpan], delimiter: UInt8 = UInt8(ascii: "+")) {
@@ -15,18 +15,12 @@ final class TableRecords {
         self.storage = storage
         self.entries = entries
         self.delimiter = delimiter
-        var index = ByteSpanIndex(expectedCount: entries.count, unique: true)
-        storage.withUnsafeBytes { raw in
-            for (i, e) in entries.enumerated() {
-                index.insert(start: Int(e.keyStart), length: Int(e.keyLength), payload: Int32(i), storage: raw)
-            }
-        }
-        exact = index
+        exact = storage.withUnsafeBytes { KeyIndex(entries: entries, storage: $0) }
     }
 
     /// The entries that are in force: the last of each key, in file order.
     private(set) lazy var liveEntries: [Int32] = {
-        var live = exact.payloads
+        var live = exact.entryNumbers
         live.sort()
         return live
     }()
@@ -91,7 +85,9 @@ final class TableRecords {
 
     @inline(__always)
     func exactFind(_ query: [UInt8]) -> Int32? {
-        query.withUnsafeBytes { q in storage.withUnsafeBytes { exact.first(matching: q, storage: $0) } }
+        query.withUnsafeBytes { q in
+            storage.withUnsafeBytes { s in entries.withUnsafeBufferPointer { exact.find(q, entries: $0, storage: s) } }
+        }
     }
 
     /// The reference answer: smtpd's walk over every entry with the service's match function (for tests and

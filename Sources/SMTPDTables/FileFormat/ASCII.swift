@@ -55,6 +55,6 @@ import Glibc
 extension String {
     /// Builds a String from bytes that may not be UTF-8, replacing invalid sequences (for messages only).
     init<C: Collection>(lossyBytes bytes: C) where C.Element == UInt8 {
-        self = String(decoding: Array(bytes), as: UTF8.self)
+        self = String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -45,6 +45,8 @@ enum TableLineParser {
         var kind = preset
         var entries: [EntrySpan] = []
         entries.reserveCapacity(storage.count / 24)
+        let reserved = entries.capacity * MemoryLayout<EntrySpan>.stride
+        entries.withUnsafeMutableBufferPointer { adviseHugePages($0.baseAddress, byteCount: reserved) }
         var failure: TableError?
         storage.withUnsafeMutableBufferPointer { buf in
             guard let base = buf.baseAddress else { return }
