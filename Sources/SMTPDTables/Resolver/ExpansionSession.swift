@@ -21,6 +21,8 @@ struct ExpansionSession {
         var realuserUID: UInt32 = 0
         var forwarded = false
         var subaddress = ""
+        /// The account the userbase returned (smtpd delivers to it: `Alice` in an alias is user `alice`).
+        var account: String?
         var duplicate = false
         var table: String?
         var key: String?
@@ -332,6 +334,7 @@ struct ExpansionSession {
             guard let info else { fail(.perm); return }
             nodes[index].realuser = true
             nodes[index].realuserUID = info.uid
+            nodes[index].account = info.username
             if xn.sameuser, let p = xn.parent, nodes[p].forwarded { submit(index); return }
             if let only = dsp.user, only != user { submit(index); return }
             nodes[index].forwarded = true
@@ -380,7 +383,7 @@ struct ExpansionSession {
         let xn = nodes[index]
         switch xn.kind {
         case .username:
-            deliveries.append(.user(name: xn.user, subaddress: xn.subaddress, action: dsp.name))
+            deliveries.append(.user(name: xn.account ?? xn.user, subaddress: xn.subaddress, action: dsp.name))
         case .file, .filter:
             let parent = xn.parent.map { nodes[$0] }
             let user = parent.map { $0.realuser ? $0.user : resolver.options.smtpdUser } ?? resolver.options.smtpdUser

@@ -103,9 +103,9 @@ import Glibc
                 virt: someone@example.org
                 ghost: nosuchuser
                 """, to: "aliases", in: dir)
-            try TestSupport.write("john 0:0:\(dir)/home\ncarol 0:0:\(dir)/home\nalice 0:0:\(dir)/home\n"
-                + "list1 0:0:\(dir)/home\nlist2 0:0:\(dir)/home\nlist3 0:0:\(dir)/home\n"
-                + "vuser 0:0:\(dir)/home\nopensmtpd 102:105:\(dir)/home\n", to: "userinfo", in: dir)
+            try TestSupport.write("john 102:105:\(dir)/home\ncarol 102:105:\(dir)/home\nalice 102:105:\(dir)/home\n"
+                + "list1 102:105:\(dir)/home\nlist2 102:105:\(dir)/home\nlist3 102:105:\(dir)/home\n"
+                + "vuser 102:105:\(dir)/home\nopensmtpd 102:105:\(dir)/home\n", to: "userinfo", in: dir)
             try TestSupport.write("""
                 alice@example.org vuser
                 sales@example.org alice, carol@localhost
@@ -113,6 +113,10 @@ import Glibc
                 bob@example.net bob
                 loopv@example.net loopv@example.org
                 """, to: "vusers", in: dir)
+            // The mda runs as the user (smtpd will not run it as root): a log anyone may append to.
+            let log = try TestSupport.write("", to: "log", in: dir)
+            chmod(log, 0o666)
+            chmod(dir, 0o755)
             let port = UInt16(20000 + Int(getpid() % 20000))
             let mda = "/bin/sh -c 'cat >/dev/null; echo %{user.username} >> \(dir)/log'"
             let conf = try TestSupport.write("""
