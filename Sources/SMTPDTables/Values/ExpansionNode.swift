@@ -99,6 +99,11 @@ public struct ExpansionNode: Hashable, Sendable, CustomStringConvertible {
         if let n = parseFilter(s) { return n }
         if let n = parseFile(s) { return n }
         if let n = parseAddress(s) { return n }
+        // to.c `alias_is_address` cuts the line at the first `@` before it checks the characters, and the
+        // username test then reads the cut line: `user@[127.0.0.1]` and `user@bad_domain` become `user`.
+        if s.count >= 3, let at = s.firstIndex(of: UInt8(ascii: "@")), at != s.startIndex, at != s.endIndex - 1 {
+            return parseUsername(s[s.startIndex..<at])
+        }
         return parseUsername(s)
     }
 
