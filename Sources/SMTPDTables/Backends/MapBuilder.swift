@@ -59,6 +59,37 @@ public enum MapBuilder {
         public var removedTemporaries: [String]
     }
 
+    /// smtpd's configuration file on Debian (upstream `CONF_FILE`).
+    public static let defaultConfigFile = "/etc/smtpd.conf"
+    /// The aliases file newaliases builds when the configuration declares no `aliases` table (upstream
+    /// `PATH_ALIASES`, `SMTPD_CONFDIR "/aliases"`; Debian's opensmtpd uses /etc/aliases and its default
+    /// smtpd.conf declares `table aliases file:/etc/aliases`).
+    public static let defaultAliasesFile = "/etc/aliases"
+
+    /// The source newaliases builds for `config` (upstream `conf_aliases`): the path of the table named
+    /// `aliases` with a final `.db` removed, or `defaultAliasesFile`. As upstream, only the first `.db` in
+    /// the path counts: `/a.db/aliases.db` is kept whole.
+    public static func aliasesSource(in config: SMTPDConfig) -> String {
+        guard let table = config.table(named: "aliases") else { return defaultAliasesFile }
+        let path = table.config ?? ""
+        return stripDB(path) ?? path
+    }
+
+    /// The map the sendmail form `makemap TYPE NAME` writes: NAME when it ends in `.db` (its first `.db` is
+    /// its end, as upstream tests it), else `NAME.db`.
+    public static func sendmailOutputName(_ name: String) -> String {
+        stripDB(name) != nil ? name : name + ".db"
+    }
+
+    /// `path` without its first `.db` when that is its end (upstream's `strstr` then `strcmp`), else nil.
+    private static func stripDB(_ path: String) -> String? {
+        let bytes = Array(path.utf8), dotDB = Array(".db".utf8)
+        guard bytes.count >= 3 else { return nil }
+        guard let first = (0...(bytes.count - 3)).first(where: { bytes[$0..<($0 + 3)].elementsEqual(dotDB) }),
+              first == bytes.count - 3 else { return nil }
+        return String(decoding: bytes[..<first], as: UTF8.self)
+    }
+
     /// The value makemap stores for every `-t set` key.
     static let setValue: [UInt8] = Array("<set>".utf8) + [0]
 
