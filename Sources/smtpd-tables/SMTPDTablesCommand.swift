@@ -15,7 +15,7 @@ struct SMTPDTablesCommand: ParsableCommand {
             read as db:, anything else as file:). Exit status: 0 success or found, 1 not found or findings, \
             2 errors.
             """,
-        subcommands: [QueryCommand.self, EncryptCommand.self])
+        subcommands: [QueryCommand.self, EncryptCommand.self, DumpCommand.self, ConvertCommand.self])
 
     /// Runs the tool with exit codes 0/1/2 (argument errors are 2, not swift-argument-parser's 64).
     static func main() {
