@@ -54,7 +54,9 @@ let parsed: GetOpt
 do {
     parsed = try GetOpt(Array(CommandLine.arguments.dropFirst()), spec: "b:C:d:ho:O:t:U")
 } catch {
-    message(error.description)
+    // glibc's getopt names the program as invoked (argv[0]), unlike err(3).
+    let line = Array("\(CommandLine.arguments.first ?? program): \(error.description)\n".utf8)
+    line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
     usage()
 }
 

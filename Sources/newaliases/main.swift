@@ -23,7 +23,7 @@ let parsed: GetOpt
 do {
     parsed = try GetOpt(Array(CommandLine.arguments.dropFirst()), spec: "f:h")
 } catch {
-    let line = Array("\(program): \(error.description)\n".utf8)
+    let line = Array("\(CommandLine.arguments.first ?? program): \(error.description)\n".utf8)
     line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
     usage()
 }
