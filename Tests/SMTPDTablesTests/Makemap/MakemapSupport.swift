@@ -35,10 +35,11 @@ enum MakemapSupport {
         return r.stdout
     }
 
-    /// Files in `dir` whose name holds a temporary-file marker (ours or upstream's `.XXXXXXXXXXX`).
+    /// Temporary files of `target` in `dir`: ours (`TARGET.smtpd-tables-tmp.PID.XXXXXX`) or upstream's
+    /// (`TARGET.XXXXXXXXXXX`).
     static func leftovers(in dir: String, target: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: dir).filter {
-            $0.hasPrefix(target + ".") && $0 != target
+            $0.hasPrefix(target + AtomicFile.marker) || ($0.hasPrefix(target + ".") && $0.count == target.count + 12)
         }
     }
 
