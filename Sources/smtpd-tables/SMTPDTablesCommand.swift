@@ -16,7 +16,8 @@ struct SMTPDTablesCommand: ParsableCommand {
             2 errors.
             """,
         subcommands: [
-            QueryCommand.self, ResolveCommand.self, CheckCommand.self, EncryptCommand.self, VerifyCommand.self,
+            QueryCommand.self, ResolveCommand.self, CheckCommand.self, DumpCommand.self, ConvertCommand.self,
+            EncryptCommand.self, VerifyCommand.self,
         ])
 
     /// Runs the tool with exit codes 0/1/2 (argument errors are 2, not swift-argument-parser's 64).
