@@ -43,3 +43,6 @@ if [ -x /usr/sbin/smtpd ]; then run /usr/sbin/smtpd -n -f "$conf"; fi
 run "$bin/smtpd-tables" query -s domain "file:$work/vdomains" example.org
 run "$bin/smtpd-tables" query -s mailaddr "file:$work/vusers" sales@example.net nobody@example.org
 run "$bin/smtpd-tables" query -s alias "file:$work/aliases" root webmaster
+# Who an address resolves to: rule, expansion tree with table:key provenance, deliveries or smtpd's reply.
+run "$bin/smtpd-tables" resolve -f "$conf" --hostname mail.example.org \
+    alice@example.org sales@example.net nobody@example.org nobody@example.net root@localhost

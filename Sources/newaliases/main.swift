@@ -1,2 +1,51 @@
+// newaliases(8): rebuild the aliases map of smtpd.conf, as upstream `newaliases [-f file]` (makemap.c in
+// P_NEWALIASES mode): the table named `aliases` (its path without `.db`), else /etc/aliases, is built as
+// `makemap -t aliases` into SOURCE.db, and `SOURCE: N aliases` is printed. Unlike upstream there is no root
+// check: anyone who may write the map may rebuild it (mailing-list managers need that).
+import GetOpt
+import Glibc
 import SMTPDTables
-print("newaliases: not yet implemented")
+
+let program = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "newaliases") } ?? "newaliases"
+
+func fail(_ text: String) -> Never {
+    let line = Array("\(program): \(text)\n".utf8)
+    line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+func usage() -> Never {
+    Array("usage: newaliases [-f file]\n".utf8).withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+let parsed: GetOpt
+do {
+    parsed = try GetOpt(Array(CommandLine.arguments.dropFirst()), spec: "f:h")
+} catch {
+    let line = Array("\(CommandLine.arguments.first ?? program): \(error.description)\n".utf8)
+    line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    usage()
+}
+var configPath = MapBuilder.defaultConfigFile
+for option in parsed.options {
+    switch option.letter {
+    case "f": configPath = option.argument ?? configPath
+    default: usage()
+    }
+}
+if !parsed.operands.isEmpty { usage() }
+
+let source: String
+do {
+    source = MapBuilder.aliasesSource(in: try SMTPDConfig.load(path: configPath))
+} catch {
+    fail("\(error)")
+}
+do {
+    let result = try MapBuilder.build(from: source == "-" ? .standardInput : .file(source), to: source + ".db",
+                                      type: .aliases)
+    print("\(source): \(result.count) aliases")
+} catch {
+    fail(error.description)
+}

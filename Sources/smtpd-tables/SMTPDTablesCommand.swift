@@ -15,7 +15,10 @@ struct SMTPDTablesCommand: ParsableCommand {
             read as db:, anything else as file:). Exit status: 0 success or found, 1 not found or findings, \
             2 errors.
             """,
-        subcommands: [QueryCommand.self, EncryptCommand.self, VerifyCommand.self, CheckCommand.self])
+        subcommands: [
+            QueryCommand.self, ResolveCommand.self, CheckCommand.self, DumpCommand.self, ConvertCommand.self,
+            EncryptCommand.self, VerifyCommand.self,
+        ])
 
     /// Runs the tool with exit codes 0/1/2 (argument errors are 2, not swift-argument-parser's 64).
     static func main() {

@@ -2,19 +2,37 @@
 /// the entries as spans of it, a hash index of the keys, and pattern indexes built on first use.
 ///
 /// A repeated key keeps its last value (smtpd's dict_set). Where several entries match a pattern query, the
-/// one reported is the smallest key in byte order: the first one smtpd's ordered walk of a file table meets.
+/// one reported is the first one smtpd's walk meets: for a file table (a tree ordered by key) the smallest key
+/// in byte order, for a db table the first in the database's own order (`MatchOrder`).
 final class TableRecords {
+    /// Which of several matching entries a pattern service reports.
+    enum MatchOrder {
+        /// The smallest key in byte order (smtpd's walk of a file table's sorted dictionary).
+        case smallestKey
+        /// The first entry in `entries` order (smtpd's cursor walk of a db table, kept as loaded).
+        case entryOrder
+    }
+
     let kind: TableKind
     let storage: [UInt8]
     let entries: [EntrySpan]
     private let exact: KeyIndex
     let delimiter: UInt8
+    let matchOrder: MatchOrder
+    /// Whether some key holds an ASCII capital (possible only in db files written by other tools than makemap).
+    /// The pattern indexes assume folded keys, so pattern services then walk every entry with smtpd's
+    /// case-insensitive match functions instead; exact services never find such a key (the query is folded),
+    /// exactly as smtpd's `DB->get` of the folded key does not.
+    let hasUnfoldedKeys: Bool
 
-    init(kind: TableKind, storage: [UInt8], entries: [EntrySpan], delimiter: UInt8 = UInt8(ascii: "+")) {
+    init(kind: TableKind, storage: [UInt8], entries: [EntrySpan], delimiter: UInt8 = UInt8(ascii: "+"),
+         matchOrder: MatchOrder = .smallestKey, hasUnfoldedKeys: Bool = false) {
         self.kind = kind
         self.storage = storage
         self.entries = entries
         self.delimiter = delimiter
+        self.matchOrder = matchOrder
+        self.hasUnfoldedKeys = hasUnfoldedKeys
         exact = storage.withUnsafeBytes { KeyIndex(entries: entries, storage: $0) }
     }
 
@@ -55,6 +73,7 @@ final class TableRecords {
 
     /// The entry found for `query` (folded) by `service`, or nil.
     func find(_ query: [UInt8], service: TableService) -> Int32? {
+        if hasUnfoldedKeys, service.isPattern { return scan(query, service: service) }
         switch service {
         case .domain:
             return smallest { body in
@@ -121,6 +140,10 @@ final class TableRecords {
         producer { p in
             if let b = best {
                 if p == b { return }
+                if matchOrder == .entryOrder {
+                    if p < b { best = p }
+                    return
+                }
                 let less = key(p).withUnsafeBytes { a in key(b).withUnsafeBytes { lexicographicallyPrecedes(a, $0) } }
                 if less { best = p }
             } else {

@@ -9,9 +9,13 @@ import Glibc
 /// killed makemap runs. Never prints a password or a hash.
 public struct SetupChecker {
     public let config: SMTPDConfig
+    /// How targets are resolved (host name, userbase, home directories); nil skips the checks that resolve
+    /// every alias and virtual entry (loops, chains too deep, targets that resolve nowhere).
+    public let resolverOptions: Resolver.Options?
 
-    public init(config: SMTPDConfig) {
+    public init(config: SMTPDConfig, resolverOptions: Resolver.Options? = Resolver.Options()) {
         self.config = config
+        self.resolverOptions = resolverOptions
     }
 
     /// Every finding, sorted by file and line.
@@ -26,6 +30,9 @@ public struct SetupChecker {
             check(use: use.kind, of: table, into: &findings)
         }
         checkVirtualDomains(loaded, into: &findings)
+        if let resolverOptions, let resolver = try? Resolver(config: config, options: resolverOptions) {
+            checkResolution(resolver, loaded, into: &findings)
+        }
         return findings.sorted {
             ($0.file ?? "", $0.line ?? 0, $0.severity) < ($1.file ?? "", $1.line ?? 0, $1.severity)
         }
@@ -277,5 +284,75 @@ public struct SetupChecker {
             text.append(0x0A)
         }
         return try? Table(contents: text, name: t.path)
+    }
+
+    // MARK: Resolution of every entry
+
+    /// Resolves each alias and virtual entry as smtpd would and reports loops, chains deeper than smtpd's
+    /// limit and targets that resolve nowhere. `error:` entries fail on purpose and are not reported; values
+    /// that do not parse are reported by the value checks.
+    private func checkResolution(_ resolver: Resolver, _ loaded: [String: LoadedTable], into findings: inout [Finding]) {
+        var done = Set<String>()
+        for action in config.actions {
+            for (ref, isVirtual) in [(action.alias, false), (action.virtual, true)] {
+                guard let ref, let table = loaded[ref.name] else { continue }
+                for entry in table.entries {
+                    guard entry.value != nil, let recipient = probe(for: entry.key, virtual: isVirtual) else { continue }
+                    guard done.insert("\(table.name)\u{0}\(recipient)").inserted else { continue }
+                    guard let result = try? resolver.resolve(recipient), !result.accepted,
+                          result.action == action.name, !result.nodes.isEmpty else { continue }
+                    // The node that failed; for a loop smtpd marks none: take the repeated node that closes it.
+                    let looping = result.nodes.first { n in
+                        n.duplicate && ancestry(of: n.id, in: result.nodes).dropLast()
+                            .contains { $0.kind == n.kind && $0.value == n.value }
+                    }
+                    let failed = result.failedNode.flatMap { $0 < result.nodes.count ? $0 : nil }
+                        ?? looping?.id ?? result.nodes.count - 1
+                    let node = result.nodes[failed]
+                    let key = String(lossyBytes: entry.key)
+                    let chain = ancestry(of: failed, in: result.nodes).map(\.value).joined(separator: " -> ")
+                    func report(_ code: String, _ message: String) {
+                        findings.append(Finding(.error, code, file: table.path, line: entry.line,
+                                                table: table.name, message))
+                    }
+                    switch result.code {
+                    case 524:
+                        if looping != nil {
+                            report("expansion-loop", "\(key): expansion loops (\(chain)); smtpd answers 524 5.2.4")
+                        } else if node.depth < 9 {
+                            // 524 short of the depth limit: an address in a virtual domain with no entry.
+                            report("unresolvable-target", "\(key): \(node.value) resolves nowhere (\(chain)): \(result.reply ?? "524")")
+                        } else {
+                            report("expansion-too-deep", "\(key): the chain \(chain) is deeper than smtpd allows; smtpd answers 524 5.2.4")
+                        }
+                    case 550 where node.kind != .error:
+                        report("unresolvable-target", "\(key): \(node.value) resolves nowhere (\(chain)): \(result.reply ?? "550")")
+                    default:
+                        break
+                    }
+                }
+            }
+        }
+    }
+
+    /// The recipient that exercises an entry: `key@localhost` for aliases; the address itself, or a made-up
+    /// user for a catch-all, for virtual entries (bare user names are reached through other entries).
+    private func probe(for key: [UInt8], virtual: Bool) -> String? {
+        let text = String(lossyBytes: key)
+        guard virtual else { return text.contains("@") ? nil : text + "@localhost" }
+        guard let at = key.lastIndex(of: UInt8(ascii: "@")) else { return nil }
+        let domain = key[(at + 1)...]
+        if domain.isEmpty || domain.contains(UInt8(ascii: "*")) { return nil }
+        return at == 0 ? "smtpd-tables-check-catch-all" + text : text
+    }
+
+    private func ancestry(of id: Int, in nodes: [ResolutionNode]) -> [ResolutionNode] {
+        var chain: [ResolutionNode] = []
+        var current: Int? = id
+        while let c = current, c < nodes.count, chain.count <= nodes.count {
+            chain.append(nodes[c])
+            current = nodes[c].parent
+        }
+        return chain.reversed()
     }
 }

@@ -58,3 +58,8 @@ extension String {
         self = String(decoding: bytes, as: UTF8.self)
     }
 }
+
+/// A String from a NUL-terminated C character array (the part before the first NUL).
+func stringFromCBuffer(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

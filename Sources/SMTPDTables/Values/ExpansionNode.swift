@@ -92,6 +92,30 @@ public struct ExpansionNode: Hashable, Sendable, CustomStringConvertible {
         if !buffer.isEmpty { _ = body(buffer[...]) }
     }
 
+    /// Whether `parse` accepts the trimmed element `s`, without building a node in the common cases (a user
+    /// name, a plain address): makemap checks millions of alias values.
+    static func isValid(_ s: UnsafeRawBufferPointer) -> Bool {
+        var allUsername = true
+        var at = -1
+        for (i, c) in s.enumerated() {
+            if isASCIIAlnum(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: ".") || c == UInt8(ascii: "-")
+                || c == UInt8(ascii: "+") { continue }
+            allUsername = false
+            if c == UInt8(ascii: "@"), at < 0 { at = i }
+        }
+        if allUsername, s.count < 256, !s.isEmpty { return true }
+        if at > 0, at < s.count - 1, s.count >= 3 {
+            var ok = true
+            for c in s[..<at] where !(isASCIIAlnum(c) || addressUserExtras.contains(c)) { ok = false; break }
+            if ok {
+                for c in s[(at + 1)...]
+                where !(isASCIIAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")) { ok = false; break }
+            }
+            if ok { return true }
+        }
+        return parse(Array(s)[...]) != nil
+    }
+
     /// One element, tried as error, include, filter, file, address, then username (the upstream order).
     static func parse(_ s: ArraySlice<UInt8>) -> ExpansionNode? {
         if let n = parseError(s) { return n }
@@ -99,6 +123,11 @@ public struct ExpansionNode: Hashable, Sendable, CustomStringConvertible {
         if let n = parseFilter(s) { return n }
         if let n = parseFile(s) { return n }
         if let n = parseAddress(s) { return n }
+        // to.c `alias_is_address` cuts the line at the first `@` before it checks the characters, and the
+        // username test then reads the cut line: `user@[127.0.0.1]` and `user@bad_domain` become `user`.
+        if s.count >= 3, let at = s.firstIndex(of: UInt8(ascii: "@")), at != s.startIndex, at != s.endIndex - 1 {
+            return parseUsername(s[s.startIndex..<at])
+        }
         return parseUsername(s)
     }
 

@@ -14,6 +14,7 @@ import Testing
                 "vdomains": "example.org\n",
                 "vusers": "alice@example.org alice\n@example.org alice\nalice vmail\n",
                 "passwd": "alice:\(Self.bcrypt10)\n",
+                "userinfo": "john 1000:1000:/nonexistent\nvmail 2000:2000:/nonexistent\n",
             ]
             for (k, v) in files { all[k] = v }
             for (name, text) in all { try TestSupport.write(text, to: name, in: dir) }
@@ -22,9 +23,10 @@ import Testing
                 table vdomains file:\(dir)/vdomains
                 table vusers file:\(dir)/vusers
                 table passwd file:\(dir)/passwd
+                table userinfo file:\(dir)/userinfo
                 \(extraConfig)
-                action "local" mbox alias <aliases>
-                action "dovecot" lmtp "/var/dovecot/lmtp" rcpt-to virtual <vusers>
+                action "local" mbox alias <aliases> userbase <userinfo>
+                action "dovecot" lmtp "/var/dovecot/lmtp" rcpt-to virtual <vusers> userbase <userinfo>
                 match from any for domain <vdomains> action "dovecot"
                 match for local action "local"
                 """
@@ -101,7 +103,8 @@ import Testing
 
     @Test func checkCommandExitCodesAndJSON() throws {
         try TestSupport.withTemporaryDirectory { dir in
-            try TestSupport.write("root: john\nroot: jane\n", to: "aliases", in: dir)
+            // root and daemon exist in every system passwd database.
+            try TestSupport.write("abuse: root\nabuse: daemon\n", to: "aliases", in: dir)
             let conf = try TestSupport.write("""
                 table aliases file:\(dir)/aliases
                 action "local" mbox alias <aliases>
@@ -110,17 +113,45 @@ import Testing
             let tool = TestSupport.product("smtpd-tables")
             let text = try TestSupport.run(tool, ["check", "-f", conf])
             #expect(text.status == 1)
-            #expect(text.stdout.contains("\(dir)/aliases:2: error: duplicate entry for root"))
+            #expect(text.stdout.contains("\(dir)/aliases:2: error: duplicate entry for abuse"))
             let json = try TestSupport.run(tool, ["check", "--json", "-f", conf])
             #expect(json.status == 1)
             let decoded = try JSONDecoder().decode([Finding].self, from: json.stdoutBytes)
             #expect(decoded.map(\.code) == ["duplicate-entry"])
-            try TestSupport.write("root: john\n", to: "aliases", in: dir)
+            try TestSupport.write("abuse: root\n", to: "aliases", in: dir)
             #expect(try TestSupport.run(tool, ["check", "-f", conf]).status == 0)
             let broken = try TestSupport.write("match for bogus\n", to: "bad.conf", in: dir)
             let bad = try TestSupport.run(tool, ["check", "-f", broken])
             #expect(bad.status == 2)
             #expect(bad.stderr.contains("bad.conf:1"))
         }
+    }
+
+    @Test func aliasLoops() throws {
+        let f = try findings(["aliases": "root: john\na: b\nb: a\n"])
+        #expect(f.filter { $0.code == "expansion-loop" }.map(\.line) == [2, 3])
+        #expect(f.first { $0.code == "expansion-loop" }?.message.contains("a -> b -> a") == true)
+        #expect(!codes(try findings(["aliases": "root: john\na: b\nb: john\n"])).contains("expansion-loop"))
+    }
+
+    @Test func chainsDeeperThanSmtpdAllows() throws {
+        let deep = (1...10).map { "d\($0): d\($0 + 1)" }.joined(separator: "\n") + "\nd11: john\n"
+        let f = try findings(["aliases": "root: john\n" + deep])
+        #expect(f.contains { $0.code == "expansion-too-deep" && $0.line == 2 })
+        let shallow = (1...3).map { "d\($0): d\($0 + 1)" }.joined(separator: "\n") + "\nd4: john\n"
+        #expect(!codes(try findings(["aliases": "root: john\n" + shallow])).contains("expansion-too-deep"))
+    }
+
+    @Test func targetsThatResolveNowhere() throws {
+        // An unknown local user, and an address in a domain we serve with no entry.
+        let f = try findings(["aliases": "root: john\nghost: nosuchuser\nfwd: x@example.net\n",
+                              "vdomains": "example.org\nexample.net\n",
+                              "vusers": "alice@example.org alice\nalice vmail\n"])
+        let lines = f.filter { $0.code == "unresolvable-target" }.compactMap(\.line)
+        #expect(lines.contains(2))
+        #expect(lines.contains(3))
+        #expect(f.contains { $0.code == "unresolvable-target" && $0.message.contains("x@example.net") })
+        // error: entries fail on purpose.
+        #expect(!codes(try findings(["aliases": "root: john\ngone: error:550 moved away\n"])).contains("unresolvable-target"))
     }
 }

@@ -84,8 +84,13 @@ struct AliasValueTests {
         let user = "a!#$%*/?|^{}`~&''+-=_.z"
         #expect(try nodes("\(user)@ex-am.ple9") == [node(.address, "\(user)@ex-am.ple9")])
         #expect(try nodes("a@b") == [node(.address, "a@b")])
-        for bad in ["a b@c", "a@b_c", "@d", "u@", "u@@d", "u@d@e", "a(b)@c", "a@[10.0.0.1]", "a\u{E9}@b"] {
+        for bad in ["a b@c", "@d", "u@", "a(b)@c", "a\u{E9}@b"] {
             #expect(isInvalid(bad), "\(bad)")
+        }
+        // alias_is_address cuts its (shared) buffer at the first '@' before checking the characters, so the
+        // username test that follows sees only the user part (semantics.md section 6, seen on the real smtpd).
+        for (cut, user) in [("a@b_c", "a"), ("u@@d", "u"), ("u@d@e", "u"), ("a@[10.0.0.1]", "a")] {
+            #expect(try nodes(cut) == [node(.username, user)], "\(cut)")
         }
     }
 
@@ -100,9 +105,9 @@ struct AliasValueTests {
     }
 
     @Test func invalidElementFailsWholeList() throws {
-        #expect(isInvalid("alice, b@d_x, carol"))
+        #expect(isInvalid("alice, b c@d, carol"))
         #expect(isInvalid("alice, carol, a b"))
-        let table = try Fixture.table("ok: alice\nbad: alice, b@d_x\n")
+        let table = try Fixture.table("ok: alice\nbad: alice, b c@d\n")
         #expect(throws: TableError.self) { try table.value(for: "bad", service: .alias) }
         do {
             _ = try table.value(for: "bad", service: .alias)

@@ -1,0 +1,281 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds a Berkeley DB map from a table source file, as upstream makemap does (makemap.c `parse_map`,
+/// `add_mapentry`, `add_setentry`, `make_aliases`).
+///
+/// - The source (a file or standard input) is read whole under a shared non-blocking flock (`FILE is locked`
+///   when a writer holds it; no lock on a terminal, like upstream).
+/// - Lines follow the shared table grammar (`TableLineParser`) with the kind preset: `.set` reads a list (the
+///   whole trimmed line is the key), `.plain` and `.aliases` read a mapping, where a key-only line is
+///   `FILE:LINE: invalid entry`.
+/// - A repeated (folded) key is `FILE:LINE: duplicate entry for KEY`. With `.aliases` each value is checked
+///   the way makemap checks it: split on every `,` (no quoting, unlike smtpd's expansion), each element
+///   trimmed, an empty element or one that is not an expansion node (error, include, filter, file, address,
+///   user name) makes the entry `FILE:LINE: invalid entry`. Problems are reported for the first line that has
+///   one, in file order, as upstream's line-by-line loop does.
+/// - Records: folded key + NUL -> value + NUL (`<set>` + NUL for `.set`), written to a temporary file beside
+///   the target (`AtomicFile`) that takes the source's mode and owner, fsync'ed and renamed over the target.
+///   On any failure the old map is untouched and the temporary file is removed. After a successful build the
+///   stale temporary files of killed runs are removed (`AtomicFile.removeStaleTemporaries`).
+///
+/// Difference from upstream: a key over smtpd's 1023-byte lookup limit is refused (`key too long`): upstream
+/// makemap stores it, but smtpd could never look it up.
+public enum MapBuilder {
+    /// What the values are (`makemap -t`).
+    public enum ValueType: String, Sendable, CaseIterable {
+        /// Values stored as written (makemap's default).
+        case plain
+        /// Values checked as alias lists (`-t aliases`, newaliases).
+        case aliases
+        /// A list: keys only, stored with the value `<set>` (`-t set`).
+        case set
+    }
+
+    /// Where the entries come from.
+    public enum Source: Sendable, Equatable {
+        /// A file; its mode and owner are given to the map.
+        case file(String)
+        /// Standard input (`-`); the map keeps mkstemp's mode 0600, as upstream.
+        case standardInput
+
+        /// The name used in messages: the path, or `-`.
+        public var name: String {
+            switch self {
+            case .file(let path): return path
+            case .standardInput: return "-"
+            }
+        }
+    }
+
+    /// What a build did.
+    public struct Result: Sendable, Equatable {
+        /// The map written.
+        public var output: String
+        /// Records stored (upstream's `dbputs`): 0 means an empty map was created.
+        public var count: Int
+        /// Temporary files of earlier, killed runs that were removed after this build.
+        public var removedTemporaries: [String]
+    }
+
+    /// smtpd's configuration file on Debian (upstream `CONF_FILE`).
+    public static let defaultConfigFile = "/etc/smtpd.conf"
+    /// The aliases file newaliases builds when the configuration declares no `aliases` table (upstream
+    /// `PATH_ALIASES`, `SMTPD_CONFDIR "/aliases"`; Debian's opensmtpd uses /etc/aliases and its default
+    /// smtpd.conf declares `table aliases file:/etc/aliases`).
+    public static let defaultAliasesFile = "/etc/aliases"
+
+    /// The source newaliases builds for `config` (upstream `conf_aliases`): the path of the table named
+    /// `aliases` with a final `.db` removed, or `defaultAliasesFile`. As upstream, only the first `.db` in
+    /// the path counts: `/a.db/aliases.db` is kept whole.
+    public static func aliasesSource(in config: SMTPDConfig) -> String {
+        guard let table = config.table(named: "aliases") else { return defaultAliasesFile }
+        let path = table.config ?? ""
+        return stripDB(path) ?? path
+    }
+
+    /// The map the sendmail form `makemap TYPE NAME` writes: NAME when it ends in `.db` (its first `.db` is
+    /// its end, as upstream tests it), else `NAME.db`.
+    public static func sendmailOutputName(_ name: String) -> String {
+        stripDB(name) != nil ? name : name + ".db"
+    }
+
+    /// `path` without its first `.db` when that is its end (upstream's `strstr` then `strcmp`), else nil.
+    private static func stripDB(_ path: String) -> String? {
+        let bytes = Array(path.utf8), dotDB = Array(".db".utf8)
+        guard bytes.count >= 3 else { return nil }
+        guard let first = (0...(bytes.count - 3)).first(where: { bytes[$0..<($0 + 3)].elementsEqual(dotDB) }),
+              first == bytes.count - 3 else { return nil }
+        return String(decoding: bytes[..<first], as: UTF8.self)
+    }
+
+    /// The value makemap stores for every `-t set` key.
+    static let setValue: [UInt8] = Array("<set>".utf8) + [0]
+
+    /// Builds `output` from `source`. Errors are `TableError`s whose `description` is upstream's message
+    /// without the program name (`FILE:LINE: invalid entry`, `FILE is locked`, `stat: FILE: ...`).
+    public static func build(from source: Source, to output: String, type: ValueType = .plain,
+                             method: DBAccessMethod = .hash) throws(TableError) -> Result {
+        var attributes: AtomicFile.Attributes?
+        if case .file(let path) = source {
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                throw TableError(.io, "stat: \(path): \(errnoText(errno))")
+            }
+            attributes = AtomicFile.Attributes(mode: st.st_mode, owner: st.st_uid, group: st.st_gid)
+        }
+        var bytes = try readSource(source)
+        let count: Int
+        do {
+            count = try AtomicFile.replace(output, attributes: attributes) { temporaryPath in
+                try write(&bytes, sourceName: source.name, type: type, method: method, to: temporaryPath)
+            }
+        } catch let error as TableError {
+            throw error
+        } catch {
+            throw TableError(.io, path: output, "\(error)")
+        }
+        let removed = AtomicFile.removeStaleTemporaries(for: output)
+        return Result(output: output, count: count, removedTemporaries: removed)
+    }
+
+    /// Bytes of libdb cache for a build from `inputSize` bytes of source: large enough to keep the whole
+    /// database in memory (a 1M-record hash needs about 100 MB), capped at 128 MB.
+    static func cacheSize(forInputSize inputSize: Int) -> Int {
+        min(128 << 20, max(1 << 20, inputSize.multipliedReportingOverflow(by: 4).partialValue))
+    }
+
+    /// Parses `bytes`, checks every entry, and writes the records to the new database at `path`.
+    private static func write(_ bytes: inout [UInt8], sourceName: String, type: ValueType,
+                              method: DBAccessMethod, to path: String) throws(TableError) -> Int {
+        let preset: TableKind = type == .set ? .list : .mapping
+        var entries: [EntrySpan]
+        var parseFailure: TableError?
+        do {
+            entries = try TableLineParser.parse(&bytes, kind: preset, path: sourceName).entries
+        } catch {
+            // Upstream stops at the first bad line in file order: check the lines before it first.
+            parseFailure = upstreamMessage(error)
+            var prefix = Array(bytes[..<offset(ofLine: error.line ?? 1, in: bytes)])
+            entries = (try? TableLineParser.parse(&prefix, kind: preset, path: sourceName).entries) ?? []
+            bytes = prefix
+        }
+        // A spare byte, so that every key and value can be NUL-terminated in place.
+        bytes.append(0)
+
+        let db: BerkeleyDB
+        do {
+            db = try BerkeleyDB.create(
+                at: path, method: method.berkeleyDB,
+                options: BerkeleyDB.CreateOptions(cacheSize: cacheSize(forInputSize: bytes.count)))
+        } catch {
+            throw TableError(.io, "dbopen: \(path): \(error.message)")
+        }
+        var failure: TableError?
+        var puts = 0
+        bytes.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            let storage = UnsafeRawBufferPointer(raw)
+            Self.setValue.withUnsafeBytes { setValue in
+                for e in entries {
+                    let keyStart = Int(e.keyStart), keyEnd = keyStart + Int(e.keyLength)
+                    raw[keyEnd] = 0
+                    let key = UnsafeRawBufferPointer(start: base + keyStart, count: keyEnd - keyStart + 1)
+                    var value = setValue
+                    if type != .set {
+                        let valueStart = Int(e.valueStart), valueEnd = valueStart + Int(e.valueLength)
+                        if type == .aliases,
+                           !isValidAliasValue(UnsafeRawBufferPointer(rebasing: storage[valueStart..<valueEnd])) {
+                            // Upstream looks for a duplicate before it checks the value.
+                            if (try? db.get(key)) ?? nil != nil {
+                                failure = duplicate(sourceName, e, storage)
+                            } else {
+                                failure = TableError(.invalidEntry, path: sourceName, line: Int(e.line), "invalid entry")
+                            }
+                            return
+                        }
+                        raw[valueEnd] = 0
+                        value = UnsafeRawBufferPointer(start: base + valueStart, count: valueEnd - valueStart + 1)
+                    }
+                    do throws(BerkeleyDBError) {
+                        if try db.put(key, value) == .existing {
+                            failure = duplicate(sourceName, e, storage)
+                            return
+                        }
+                    } catch {
+                        failure = TableError(.io, "dbput: \(error.message)")
+                        return
+                    }
+                    puts += 1
+                }
+            }
+        }
+        if let error = failure ?? parseFailure {
+            try? db.close()
+            throw error
+        }
+        do {
+            try db.close()
+        } catch {
+            throw TableError(.io, "dbclose: \(path): \(error.message)")
+        }
+        return puts
+    }
+
+    private static func duplicate(_ sourceName: String, _ e: EntrySpan, _ storage: UnsafeRawBufferPointer) -> TableError {
+        let start = Int(e.keyStart)
+        let key = String(lossyBytes: Array(storage[start..<(start + Int(e.keyLength))]))
+        return TableError(.duplicateEntry, path: sourceName, line: Int(e.line), "duplicate entry for \(key)")
+    }
+
+    /// The parser's error as makemap words it: any malformed line is just `invalid entry`.
+    private static func upstreamMessage(_ error: TableError) -> TableError {
+        guard error.kind == .invalidEntry else { return error }
+        return TableError(.invalidEntry, path: error.path, line: error.line, "invalid entry")
+    }
+
+    /// The byte offset where 1-based line `line` starts (the end of `bytes` when there are fewer lines).
+    private static func offset(ofLine line: Int, in bytes: [UInt8]) -> Int {
+        var remaining = line - 1
+        var i = 0
+        while remaining > 0, i < bytes.count {
+            guard let nl = bytes[i...].firstIndex(of: 0x0A) else { return bytes.count }
+            i = nl + 1
+            remaining -= 1
+        }
+        return i
+    }
+
+    /// makemap's `make_aliases` check: `strsep` on every `,`, each element stripped of white space; an empty
+    /// element or one `text_to_expandnode` refuses makes the value invalid. Quotes are not special here.
+    static func isValidAliasValue(_ value: UnsafeRawBufferPointer) -> Bool {
+        var start = 0
+        while true {
+            let comma = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
+            var lo = start, hi = comma
+            while lo < hi, isCSpace(value[lo]) { lo += 1 }
+            while hi > lo, isCSpace(value[hi - 1]) { hi -= 1 }
+            if lo == hi { return false }
+            if !ExpansionNode.isValid(UnsafeRawBufferPointer(rebasing: value[lo..<hi])) { return false }
+            if comma == value.count { return true }
+            start = comma + 1
+        }
+    }
+
+    /// Reads the whole source; a shared non-blocking flock is held while reading (not on a terminal).
+    static func readSource(_ source: Source) throws(TableError) -> [UInt8] {
+        let name = source.name
+        let fd: Int32
+        switch source {
+        case .file(let path):
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw TableError(.io, path: name, errnoText(errno)) }
+        case .standardInput:
+            fd = 0
+        }
+        defer { if fd != 0 { close(fd) } }  // closing drops the lock too
+        if isatty(fd) == 0, flock(fd, LOCK_SH | LOCK_NB) == -1 {
+            let code = errno
+            if code == EWOULDBLOCK { throw TableError(.io, "\(name) is locked") }
+            throw TableError(.io, path: name, "flock: \(errnoText(code))")
+        }
+        var bytes: [UInt8] = []
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
+            bytes.reserveCapacity(Int(st.st_size) + 1)
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TableError(.io, path: name, errnoText(errno))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        if fd == 0 { _ = flock(fd, LOCK_UN) }
+        return bytes
+    }
+}

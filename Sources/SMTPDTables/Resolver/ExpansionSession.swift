@@ -1,0 +1,396 @@
+/// One recipient's expansion (upstream lka_session.c `lka_expand`, `lka_submit`; expand.c `expand_insert`;
+/// aliases.c `aliases_get`, `aliases_virtual_get`, `aliases_expand_include`; forward.c `forwards_get`).
+struct ExpansionSession {
+    static let maxDepth = 10
+    static let maxForwardNodes = 100
+    static let permfailList = "524 5.2.4 Mailing list expansion problem"
+    static let tempfailList = "424 4.2.4 Mailing list expansion problem"
+
+    /// A node as smtpd keeps it: the comparison fields of `expand_cmp` plus the flags lka_session sets.
+    struct XNode {
+        var kind: ResolutionNode.Kind
+        /// `u.user` / `u.buffer`, or the address's user part (with the delimiter replaced by NUL once the
+        /// tag was cut, as smtpd cuts it in place).
+        var payload: [UInt8]
+        var domain: [UInt8] = []
+        var parent: Int?
+        var depth = 0
+        var rule: Int?
+        var sameuser = false
+        var realuser = false
+        var realuserUID: UInt32 = 0
+        var forwarded = false
+        var subaddress = ""
+        /// The account the userbase returned (smtpd delivers to it: `Alice` in an alias is user `alice`).
+        var account: String?
+        var duplicate = false
+        var table: String?
+        var key: String?
+
+        var user: String { String(decoding: payload.prefix { $0 != 0 }, as: UTF8.self) }
+        var text: String {
+            kind == .address ? "\(String(decoding: payload, as: UTF8.self))@\(String(decoding: domain, as: UTF8.self))"
+                : String(decoding: payload, as: UTF8.self)
+        }
+    }
+
+    enum Failure { case perm, temp }
+
+    let resolver: Resolver
+    let recipient: MailAddress
+    var nodes: [XNode] = []
+    var queue: [Int] = []
+    var head = 0
+    var error: Failure?
+    var message: String?
+    var failed: Int?
+    var deliveries: [Delivery] = []
+    var ruleTexts: [Int: String] = [:]
+    var nodeCount = 0
+    /// The context of insertions (smtpd's `expand->rule` and `expand->parent`).
+    var currentRule: Int?
+    var currentParent: Int?
+
+    init(resolver: Resolver, recipient: MailAddress) {
+        self.resolver = resolver
+        self.recipient = recipient
+    }
+
+    var config: SMTPDConfig { resolver.config }
+
+    mutating func run(input: String) throws(TableError) -> Resolution {
+        insert(XNode(kind: .address, payload: Array(recipient.user.utf8), domain: Array(recipient.domain.utf8)))
+        while error == nil, head < queue.count {
+            let index = queue[head]
+            head += 1
+            try expand(index)
+            if error != nil, failed == nil { failed = index }
+        }
+        if error == nil, deliveries.isEmpty {
+            error = .perm
+            message = Self.permfailList
+        }
+        var reply: String?
+        if let error {
+            let line = message ?? (error == .perm ? "550 Invalid recipient" : "451 Temporary failure")
+            reply = "\(line): <\(recipient)>"
+        }
+        let rootRule = nodes.first?.rule
+        let out = nodes.enumerated().map { i, n in
+            ResolutionNode(id: i, parent: n.parent, kind: n.kind, value: n.text, depth: n.depth, table: n.table,
+                           key: n.key, rule: n.kind == .address ? n.rule.map { config.rules[$0].text } : nil,
+                           action: n.kind == .address ? n.rule.flatMap { config.rules[$0].actionName } : nil,
+                           duplicate: n.duplicate)
+        }
+        return Resolution(input: input, address: recipient.description, accepted: error == nil, reply: reply,
+                          rule: rootRule.map { config.rules[$0].text },
+                          action: rootRule.flatMap { config.rules[$0].actionName },
+                          nodes: out, deliveries: deliveries, failedNode: error == nil ? nil : failed)
+    }
+
+    // MARK: expand.c
+
+    private func ancestor(_ start: Int?, _ kind: ResolutionNode.Kind) -> Int? {
+        var p = start
+        while let i = p, nodes[i].kind != kind { p = nodes[i].parent }
+        return p
+    }
+
+    /// expand.c `expand_cmp` == 0, against the node's current flags.
+    private func same(_ a: XNode, _ b: XNode) -> Bool {
+        guard a.kind == b.kind, a.sameuser == b.sameuser, a.realuser == b.realuser,
+              a.payload == b.payload, a.domain == b.domain else { return false }
+        if a.parent == b.parent { return true }
+        guard let pa = a.parent, let pb = b.parent else { return false }
+        guard ancestor(pa, .address) == ancestor(pb, .address) else { return false }
+        if a.kind != .file && a.kind != .filter { return true }
+        return ancestor(pa, .username) == ancestor(pb, .username)
+    }
+
+    /// expand.c `expand_insert`; returns whether the node was new.
+    @discardableResult
+    private mutating func insert(_ node: XNode) -> Bool {
+        var n = node
+        n.rule = currentRule
+        n.parent = currentParent
+        if let p = currentParent {
+            n.depth = nodes[p].depth + 1
+            if n.kind == .username, nodes[p].kind == .username, nodes[p].payload == n.payload { n.sameuser = true }
+        }
+        if nodes.contains(where: { !$0.duplicate && same($0, n) }) {
+            n.duplicate = true
+            nodes.append(n)
+            return false
+        }
+        nodes.append(n)
+        queue.append(nodes.count - 1)
+        nodeCount += 1
+        return true
+    }
+
+    private func xnode(_ e: ExpansionNode, table: String?, key: String?) -> XNode {
+        var x = XNode(kind: ResolutionNode.Kind(rawValue: e.kind.rawValue) ?? .error, payload: Array(e.value.utf8))
+        if e.kind == .address, let a = e.address {
+            x.payload = Array(a.user.utf8)
+            x.domain = Array(a.domain.utf8)
+        }
+        x.table = table
+        x.key = key
+        return x
+    }
+
+    /// expand.c `expand_line` with do_includes 0 (include and forward files): inserts nodes up to the first
+    /// element that does not parse; returns false then.
+    private mutating func insertLine(_ line: [UInt8], table: String, key: String) -> Bool {
+        var ok = true
+        var elements: [ArraySlice<UInt8>] = []
+        ExpansionNode.splitList(line[...]) { element in
+            elements.append(element)
+            return true
+        } onError: { _ in ok = false }
+        // smtpd inserts as it splits; a split error only shows once the good elements are in.
+        for element in elements {
+            let item = trimmedCSpace(element)
+            if item.isEmpty { continue }
+            guard let node = ExpansionNode.parse(item) else { return false }
+            if node.kind == .include { continue }
+            insert(xnode(node, table: table, key: key))
+        }
+        return ok
+    }
+
+    // MARK: aliases.c
+
+    private enum LookupResult { case found(Int), notFound, failed }
+
+    /// Inserts the nodes of an alias value in smtpd's order (its expand tree: by kind, then bytes), expanding
+    /// includes in place; the number counted as smtpd's `nbaliases`.
+    private mutating func merge(_ value: [ExpansionNode], table: String, key: String) -> Int {
+        func order(_ k: ExpansionNode.Kind) -> Int {
+            switch k {
+            case .username: return 1
+            case .file: return 2
+            case .filter: return 3
+            case .include: return 4
+            case .address: return 5
+            case .error: return 6
+            }
+        }
+        var tree: [(Int, XNode, ExpansionNode)] = []
+        for e in value {
+            let x = xnode(e, table: table, key: key)
+            let o = order(e.kind)
+            if tree.contains(where: { $0.0 == o && $0.1.payload == x.payload && $0.1.domain == x.domain }) { continue }
+            tree.append((o, x, e))
+        }
+        tree.sort { a, b in
+            if a.0 != b.0 { return a.0 < b.0 }
+            if a.1.payload != b.1.payload { return a.1.payload.lexicographicallyPrecedes(b.1.payload) }
+            return a.1.domain.lexicographicallyPrecedes(b.1.domain)
+        }
+        var count = 0
+        for (_, x, e) in tree {
+            if e.kind == .include {
+                var shown = x
+                shown.parent = currentParent
+                shown.depth = currentParent.map { nodes[$0].depth + 1 } ?? 0
+                shown.duplicate = false
+                nodes.append(shown)  // shown in the tree, never expanded
+                guard let lines = ForwardFile.includeLines(path: e.value) else { continue }
+                for line in lines { _ = insertLine(line, table: ":include:", key: e.value) }
+                count += 1
+            } else {
+                insert(x)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    private mutating func lookupAlias(_ table: Table, name: String, key: String) -> LookupResult? {
+        do {
+            guard let value = try table.value(for: key, service: .alias) else { return nil }
+            guard case .alias(let list) = value else { return .failed }
+            return .found(merge(list, table: name, key: key))
+        } catch {
+            return .failed
+        }
+    }
+
+    /// aliases.c `aliases_get`: `user+tag`, then `user`.
+    private mutating func aliasesGet(_ reference: TableReference, user: [UInt8]) throws(TableError) -> LookupResult {
+        let table = try resolver.tables.table(reference)
+        let folded = user.asciiLowercased()
+        let delimiter = config.subaddressingDelimiter
+        var keys = [folded]
+        if let cut = folded.firstIndex(of: delimiter) { keys.append(Array(folded[..<cut])) }
+        for key in keys {
+            if let r = lookupAlias(table, name: reference.name, key: String(decoding: key, as: UTF8.self)) { return r }
+        }
+        return .notFound
+    }
+
+    /// aliases.c `aliases_virtual_get`: `user+tag@domain`, `user@domain`, `user+tag`, `user`, `@domain`, `@`.
+    private mutating func virtualGet(_ reference: TableReference, user: [UInt8], domain: [UInt8]) throws(TableError)
+        -> LookupResult
+    {
+        let table = try resolver.tables.table(reference)
+        let delimiter = config.subaddressingDelimiter
+        var u = user.asciiLowercased()
+        let d = String(decoding: domain.asciiLowercased(), as: UTF8.self)
+        var tag: String?
+        if let cut = u.firstIndex(of: delimiter) {
+            tag = String(decoding: u[(cut + 1)...], as: UTF8.self)
+            u = Array(u[..<cut])
+        }
+        let name = String(decoding: u, as: UTF8.self), sep = String(decoding: [delimiter], as: UTF8.self)
+        var keys: [String] = []
+        if let tag, !tag.isEmpty { keys.append("\(name)\(sep)\(tag)@\(d)") }
+        keys.append("\(name)@\(d)")
+        if let tag, !tag.isEmpty { keys.append("\(name)\(sep)\(tag)") }
+        keys.append(name)
+        if !d.isEmpty { keys += ["@\(d)", "@"] }
+        for key in keys {
+            if let r = lookupAlias(table, name: reference.name, key: key) { return r }
+        }
+        return .notFound
+    }
+
+    // MARK: lka_session.c
+
+    private mutating func fail(_ f: Failure, _ msg: String? = nil) {
+        error = f
+        if message == nil, let msg { message = msg }
+    }
+
+    private func action(_ rule: Int?) -> ActionDeclaration? {
+        rule.flatMap { config.rules[$0].actionName }.flatMap { config.action(named: $0) }
+    }
+
+    private mutating func expand(_ index: Int) throws(TableError) {
+        let xn = nodes[index]
+        if xn.depth >= Self.maxDepth {
+            error = .perm
+            message = Self.permfailList
+            return
+        }
+        switch xn.kind {
+        case .include:
+            return
+        case .address:
+            let dest = MailAddress(user: String(decoding: xn.payload, as: UTF8.self),
+                                   domain: String(decoding: xn.domain, as: UTF8.self))
+            let matcher = RuleMatcher(tables: resolver.tables, sender: resolver.options.sender)
+            let rule: Int
+            switch try matcher.match(dest, isInternal: xn.parent != nil) {
+            case .none: fail(.perm); return
+            case .tempfail: fail(.temp); return
+            case .matched(let r): rule = r
+            }
+            nodes[index].rule = rule
+            guard let dsp = action(rule) else { fail(.perm); return }  // `reject`
+            if dsp.method == .relay {
+                deliveries.append(.relay(address: dest.description, action: dsp.name))
+            } else if let virtual = dsp.virtual {
+                currentRule = rule
+                currentParent = index
+                switch try virtualGet(virtual, user: xn.payload, domain: xn.domain) {
+                case .failed: fail(.temp, Self.tempfailList)
+                case .notFound: fail(.perm, Self.permfailList)
+                case .found(let n) where n == 0: fail(.perm, Self.permfailList)
+                case .found: break
+                }
+            } else {
+                currentRule = rule
+                currentParent = index
+                insert(XNode(kind: .username, payload: xn.payload.asciiLowercased()))
+            }
+
+        case .username:
+            guard let dsp = action(xn.rule) else { fail(.perm); return }
+            currentRule = xn.rule
+            currentParent = index
+            if !xn.sameuser, dsp.alias != nil || dsp.virtual != nil {
+                var r = LookupResult.notFound
+                if let alias = dsp.alias { r = try aliasesGet(alias, user: xn.payload) }
+                if let virtual = dsp.virtual { r = try virtualGet(virtual, user: xn.payload, domain: []) }
+                switch r {
+                case .failed: fail(.temp, Self.tempfailList); return
+                case .found(let n) where n > 0: return
+                default: break
+                }
+            }
+            let delimiter = config.subaddressingDelimiter
+            if let cut = xn.payload.firstIndex(of: delimiter) {
+                nodes[index].payload[cut] = 0
+                nodes[index].subaddress = String(decoding: xn.payload[(cut + 1)...], as: UTF8.self)
+            }
+            let user = nodes[index].user
+            let userbase: Userbase
+            if let ref = dsp.userbase { userbase = .table(name: ref.name, try resolver.tables.table(ref)) }
+            else { userbase = .system }
+            let info: UserInfo?
+            do { info = try userbase.lookup(user) } catch { fail(.temp); return }
+            guard let info else { fail(.perm); return }
+            nodes[index].realuser = true
+            nodes[index].realuserUID = info.uid
+            nodes[index].account = info.username
+            if xn.sameuser, let p = xn.parent, nodes[p].forwarded { submit(index); return }
+            if let only = dsp.user, only != user { submit(index); return }
+            nodes[index].forwarded = true
+            try forward(index, info: info, action: dsp)
+
+        case .file, .filter:
+            if let p = xn.parent, nodes[p].realuser, nodes[p].realuserUID == 0 { fail(.temp); return }
+            if action(xn.rule)?.method == .forwardOnly { fail(.temp); return }
+            submit(index)
+
+        case .error:
+            if action(xn.rule)?.method == .forwardOnly { fail(.temp); return }
+            error = xn.payload.first == UInt8(ascii: "4") ? .temp : .perm
+            message = xn.text
+        }
+    }
+
+    /// The parent's answer for `~/.forward` and `lka_session_forward_reply`.
+    private mutating func forward(_ index: Int, info: UserInfo, action dsp: ActionDeclaration) throws(TableError) {
+        let directory = resolver.options.homeRoot + info.directory
+        func noForward(_ s: inout ExpansionSession) {
+            switch dsp.method {
+            case .forwardOnly: s.fail(.temp, Self.tempfailList)
+            case .expandOnly: s.fail(.perm, Self.permfailList)
+            default: s.submit(index)
+            }
+        }
+        switch ForwardFile.open(directory: directory, uid: info.uid) {
+        case .none: noForward(&self)
+        case .refused: fail(.perm, Self.permfailList)
+        case .failed: fail(.temp, Self.tempfailList)
+        case .lines(let lines):
+            let before = nodeCount
+            let path = directory.hasSuffix("/") ? directory + ".forward" : directory + "/.forward"
+            for line in lines {
+                guard insertLine(line, table: "~/.forward", key: path) else { fail(.temp, Self.tempfailList); return }
+                if nodeCount > Self.maxForwardNodes { fail(.temp, Self.tempfailList); return }
+            }
+            if nodeCount == before { noForward(&self) }
+        }
+    }
+
+    /// lka_session.c `lka_submit`.
+    private mutating func submit(_ index: Int) {
+        guard let dsp = action(nodes[index].rule) else { return }
+        let xn = nodes[index]
+        switch xn.kind {
+        case .username:
+            deliveries.append(.user(name: xn.account ?? xn.user, subaddress: xn.subaddress, action: dsp.name))
+        case .file, .filter:
+            let parent = xn.parent.map { nodes[$0] }
+            let user = parent.map { $0.realuser ? $0.user : resolver.options.smtpdUser } ?? resolver.options.smtpdUser
+            deliveries.append(xn.kind == .file ? .file(path: xn.text, user: user, action: dsp.name)
+                                               : .filter(command: xn.text, user: user, action: dsp.name))
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reading `~/.forward` and `:include:` files the way smtpd does (smtpd.c `parent_forward_open`,
+/// util.c `secure_file`, forward.c `forwards_get`, aliases.c `aliases_expand_include`).
+enum ForwardFile {
+    /// What smtpd's parent process answers for a user's forward file.
+    enum Opened {
+        /// No file (or no home directory): plain delivery.
+        case none
+        /// The file's lines (fparseln with `\` escape and continuation and `#` comments); empty when the
+        /// file is empty.
+        case lines([[UInt8]])
+        /// smtpd refuses the file (insecure, a symbolic link, unreadable): a permanent failure.
+        case refused(String)
+        /// A temporary failure (sticky home directory, file over 4 KiB, I/O error).
+        case failed(String)
+    }
+
+    static let maxSize = 4 * 1024
+
+    /// Opens `directory/.forward` for the user with `uid`, with smtpd's ownership and mode checks.
+    static func open(directory: String, uid: UInt32) -> Opened {
+        let path = directory.hasSuffix("/") ? directory + ".forward" : directory + "/.forward"
+        var sb = stat()
+        if stat(directory, &sb) == -1 {
+            return errno == ENOENT ? .none : .refused("\(directory): \(String(cString: strerror(errno)))")
+        }
+        if sb.st_mode & S_ISVTX != 0 { return .failed("\(directory) is sticky") }
+        var fd: Int32
+        repeat { fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } while fd == -1 && errno == EINTR
+        if fd == -1 {
+            let e = errno
+            if e == ENOENT { return .none }
+            if e == EMFILE || e == ENFILE || e == EIO { return .failed("\(path): \(String(cString: strerror(e)))") }
+            return .refused("\(path): \(String(cString: strerror(e)))")
+        }
+        defer { close(fd) }
+        guard secure(fd: fd, path: path, home: directory, uid: uid) else { return .refused("\(path): insecure file") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .failed("\(path): fstat failed") }
+        if st.st_size == 0 { return .lines([]) }
+        if st.st_size >= maxSize { return .failed("\(path): forward file exceeds max size") }
+        guard let bytes = readAll(fd: fd) else { return .failed("\(path): read error") }
+        return .lines(parseLines(bytes, escape: UInt8(ascii: "\\"), continuation: UInt8(ascii: "\\"),
+                                 comment: UInt8(ascii: "#")))
+    }
+
+    /// The lines of an `:include:` file (`\` escape, `#` continuation, no comments); nil when it cannot be read.
+    static func includeLines(path: String) -> [[UInt8]]? {
+        let fd = Glibc.open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let bytes = readAll(fd: fd) else { return nil }
+        return parseLines(bytes, escape: UInt8(ascii: "\\"), continuation: UInt8(ascii: "#"), comment: nil)
+    }
+
+    /// util.c `secure_file` with `mayread`: a regular file owned by `uid`, not group or world writable, in
+    /// directories owned by root or `uid` and not group or world writable, up to the home directory.
+    private static func secure(fd: Int32, path: String, home: String, uid: UInt32) -> Bool {
+        guard let real = realpath(path, nil) else { return false }
+        var buf = String(cString: real)
+        free(real)
+        var homedir = ""
+        if let h = realpath(home, nil) { homedir = String(cString: h); free(h) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == uid, st.st_mode & 0o022 == 0
+        else { return false }
+        while true {
+            let parent = buf.lastIndex(of: "/").map { $0 == buf.startIndex ? "/" : String(buf[..<$0]) } ?? "."
+            buf = parent
+            guard stat(buf, &st) == 0, st.st_uid == 0 || st.st_uid == uid, st.st_mode & 0o022 == 0 else { return false }
+            if buf == homedir || buf == "/" || buf == "." { return true }
+        }
+    }
+
+    private static func readAll(fd: Int32) -> [UInt8]? {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// fparseln(3) with flags 0: comments (an unescaped `comment` to the end of the line) are cut, a line
+    /// that was only a comment is skipped, a line ending in an unescaped `continuation` is joined with the
+    /// next one; escapes are left in place.
+    static func parseLines(_ bytes: [UInt8], escape: UInt8, continuation: UInt8, comment: UInt8?) -> [[UInt8]] {
+        var raw: [ArraySlice<UInt8>] = []
+        var start = 0
+        for i in bytes.indices where bytes[i] == 0x0A {
+            raw.append(bytes[start...i])
+            start = i + 1
+        }
+        if start < bytes.count { raw.append(bytes[start...]) }
+
+        func escaped(_ line: ArraySlice<UInt8>, _ at: Int) -> Bool {
+            var n = 0, i = at - 1
+            while i >= line.startIndex, line[i] == escape { n += 1; i -= 1 }
+            return n % 2 == 1
+        }
+
+        var result: [[UInt8]] = []
+        var buffer: [UInt8]? = nil
+        var index = 0
+        while index < raw.count {
+            var more = false
+            repeat {
+                guard index < raw.count else { more = false; break }
+                var line = raw[index]
+                index += 1
+                more = false
+                if let comment, let c = line.indices.first(where: { line[$0] == comment && !escaped(line, $0) }) {
+                    line = line[line.startIndex..<c]
+                    more = line.isEmpty && buffer == nil
+                }
+                if line.last == 0x0A { line = line.dropLast() }
+                if let last = line.indices.last, line[last] == continuation, !escaped(line, last) {
+                    line = line.dropLast()
+                    more = true
+                }
+                if line.isEmpty && buffer != nil { continue }
+                buffer = (buffer ?? []) + line
+            } while more
+            if let b = buffer { result.append(b) }
+            buffer = nil
+        }
+        return result
+    }
+}

@@ -1,0 +1,79 @@
+/// One node of an expansion tree, as smtpd's lka_session builds it while it answers `RCPT TO`.
+public struct ResolutionNode: Sendable, Equatable {
+    /// What a node is (upstream smtpd.h `enum expand_type`).
+    public enum Kind: String, Sendable {
+        case address, username, file, filter, include, error
+    }
+
+    /// The node's index in `Resolution.nodes`.
+    public var id: Int
+    /// The node it was expanded from (nil for the recipient itself).
+    public var parent: Int?
+    public var kind: Kind
+    /// `user@domain`, the user name, the path, the command, or the `NNN text` of an error.
+    public var value: String
+    /// 0 for the recipient; smtpd refuses to expand a node at depth 10.
+    public var depth: Int
+    /// The table that produced the node (its name in smtpd.conf, or `~/.forward` / `:include:`), if any.
+    public var table: String?
+    /// The key that was found in `table` (or the path of the forward or include file).
+    public var key: String?
+    /// For address nodes: the match rule they went through and the action it names.
+    public var rule: String?
+    public var action: String?
+    /// True when smtpd found the same node already in the tree and discarded this one.
+    public var duplicate: Bool
+
+    public init(id: Int, parent: Int?, kind: Kind, value: String, depth: Int, table: String? = nil,
+                key: String? = nil, rule: String? = nil, action: String? = nil, duplicate: Bool = false) {
+        self.id = id
+        self.parent = parent
+        self.kind = kind
+        self.value = value
+        self.depth = depth
+        self.table = table
+        self.key = key
+        self.rule = rule
+        self.action = action
+        self.duplicate = duplicate
+    }
+}
+
+/// A final delivery of a resolved recipient (an envelope smtpd would queue).
+public enum Delivery: Sendable, Equatable {
+    /// Local delivery to a user's mailbox through `action`; `subaddress` is the part after the delimiter.
+    case user(name: String, subaddress: String, action: String)
+    /// Appended to a file, run as `user` (the forward file's owner, or smtpd's own user for aliases).
+    case file(path: String, user: String, action: String)
+    /// Piped to a command, run as `user`.
+    case filter(command: String, user: String, action: String)
+    /// Relayed to `address` by a `relay` action.
+    case relay(address: String, action: String)
+}
+
+/// What smtpd would answer for one recipient and what it would queue.
+public struct Resolution: Sendable, Equatable {
+    /// The recipient as given.
+    public var input: String
+    /// The recipient as smtpd reads it (`user@domain`; a bare user takes the host name as its domain).
+    public var address: String
+    /// True when smtpd would answer `250` to `RCPT TO`.
+    public var accepted: Bool
+    /// smtpd's `RCPT TO` reply when not accepted, e.g. `550 Invalid recipient: <bob@example.org>`.
+    public var reply: String?
+    /// The first match rule the recipient hit (as written), and its action (nil for `reject`).
+    public var rule: String?
+    public var action: String?
+    /// Every node in the order smtpd created them (duplicates it discarded included, flagged).
+    public var nodes: [ResolutionNode]
+    /// The deliveries smtpd would queue when accepted (what expansion had produced so far otherwise).
+    public var deliveries: [Delivery]
+    /// The node whose expansion failed, if any.
+    public var failedNode: Int?
+
+    /// The three-digit code of `reply` (250 when accepted).
+    public var code: Int {
+        guard let reply, let n = Int(reply.prefix(3)) else { return 250 }
+        return n
+    }
+}

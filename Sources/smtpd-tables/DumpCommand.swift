@@ -1,0 +1,37 @@
+import ArgumentParser
+import SMTPDTables
+
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump",
+        abstract: "Print every entry of a table as smtpd sees it.",
+        discussion: """
+            Prints KEY<TAB>VALUE for each entry, like makemap -U: keys as stored (folded), values byte for \
+            byte, a db record's trailing NUL dropped. List entries print the key alone; makemap -t set maps \
+            print <set> as the value. A file table prints the entries in force (the last of a repeated key) in \
+            file order; a db table (hash or btree) in the database's own order. Exit status: 0, or 2 on errors.
+            """)
+
+    @Argument(help: "The table: file:PATH, db:PATH or PATH.")
+    var table: String
+
+    func run() throws {
+        let table: Table
+        do {
+            table = try Table(self.table)
+        } catch {
+            Output.warn(error.description)
+            throw ExitCode(2)
+        }
+        var out = OutputBuffer()
+        table.forEachEntry { key, value in
+            out.append(key)
+            if let value {
+                out.append([0x09])
+                out.append(value)
+            }
+            out.append([0x0A])
+        }
+        out.flush()
+    }
+}

@@ -1,0 +1,155 @@
+import ArgumentParser
+import SMTPDTables
+
+struct ResolveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resolve",
+        abstract: "Show who an address resolves to under smtpd.conf.",
+        discussion: """
+            Follows smtpd.conf's match rules, actions, alias and virtual tables, userbase and ~/.forward files \
+            as smtpd does when it answers RCPT TO, and prints the expansion tree (each node with the table:key \
+            that produced it) and the deliveries, or smtpd's reply. Exit status: 0 every address accepted, \
+            1 any rejected, 2 errors.
+            """)
+
+    @Option(name: .customShort("f"), help: ArgumentHelp("The smtpd.conf to read.", valueName: "file"))
+    var file: String = "/etc/smtpd.conf"
+
+    @Option(help: ArgumentHelp("smtpd's own name (for `for local` and bare users; default: /etc/mailname, else the host name).",
+                               valueName: "name"))
+    var hostname: String?
+
+    @Option(help: ArgumentHelp("The client address the mail comes from (default: local, i.e. submitted on this machine).",
+                               valueName: "ip"))
+    var source: String = "local"
+
+    @Option(name: .customLong("from"), help: ArgumentHelp("The MAIL FROM address.", valueName: "address"))
+    var mailFrom: String = ""
+
+    @Option(help: ArgumentHelp("The user the client authenticated as.", valueName: "user"))
+    var auth: String?
+
+    @Option(help: ArgumentHelp("The client's reverse DNS name.", valueName: "name"))
+    var rdns: String?
+
+    @Option(help: ArgumentHelp("Prefix for home directories when reading ~/.forward files.", valueName: "dir"))
+    var homeRoot: String = ""
+
+    @Flag(help: "Print JSON: one array with an object per address.")
+    var json = false
+
+    @Argument(help: "The recipient addresses.")
+    var addresses: [String]
+
+    func validate() throws {
+        guard !addresses.isEmpty else { throw ValidationError("give at least one address") }
+    }
+
+    func run() throws {
+        let resolutions: [Resolution]
+        do {
+            let config = try SMTPDConfig.load(path: file)
+            let sender = SenderContext(source: source, rdns: rdns, mailFrom: mailFrom, authenticatedUser: auth)
+            let resolver = try Resolver(config: config, options: Resolver.Options(
+                hostname: hostname, sender: sender, homeRoot: homeRoot))
+            resolutions = try addresses.map { a throws(TableError) in try resolver.resolve(a) }
+        } catch {
+            Output.warn("\(error)")
+            throw ExitCode(2)
+        }
+        var out = OutputBuffer()
+        out.append(json ? ResolveCommand.json(resolutions) : resolutions.map(ResolveCommand.text).joined(separator: "\n"))
+        out.flush()
+        if resolutions.contains(where: { !$0.accepted }) { throw ExitCode(1) }
+    }
+
+    // MARK: text
+
+    static func text(_ r: Resolution) -> String {
+        var s = "\(r.address): " + (r.accepted ? "accepted" : "rejected: \(r.reply ?? "")") + "\n"
+        if let rule = r.rule { s += "  rule: \(rule)\n" }
+        var children: [Int: [ResolutionNode]] = [:]
+        for n in r.nodes { children[n.parent ?? -1, default: []].append(n) }
+        func walk(_ n: ResolutionNode, _ indent: String) {
+            var line = "\(indent)\(n.kind.rawValue) \(n.value)"
+            if let t = n.table { line += "  (\(t)\(n.key.map { ":\($0)" } ?? ""))" }
+            if let a = n.action { line += "  -> action \(a)" }
+            if n.kind == .address, n.rule != nil, n.action == nil { line += "  -> reject" }
+            if n.duplicate { line += "  [duplicate, discarded]" }
+            if n.id == r.failedNode { line += "  [failed here]" }
+            s += line + "\n"
+            for c in children[n.id] ?? [] { walk(c, indent + "  ") }
+        }
+        if !r.nodes.isEmpty { s += "  tree:\n" }
+        for root in children[-1] ?? [] { walk(root, "    ") }
+        if !r.deliveries.isEmpty { s += r.accepted ? "  deliveries:\n" : "  deliveries (not queued):\n" }
+        for d in r.deliveries {
+            switch d {
+            case .user(let name, let sub, let action):
+                s += "    user \(name)\(sub.isEmpty ? "" : " (subaddress \(sub))")  via \(action)\n"
+            case .file(let path, let user, let action): s += "    file \(path) as \(user)  via \(action)\n"
+            case .filter(let cmd, let user, let action): s += "    filter \"\(cmd)\" as \(user)  via \(action)\n"
+            case .relay(let address, let action): s += "    relay to \(address)  via \(action)\n"
+            }
+        }
+        return s
+    }
+
+    // MARK: JSON
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
+                else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func object(_ fields: [(String, String?)]) -> String {
+        "{" + fields.compactMap { k, v in v.map { "\(quote(k)): \($0)" } }.joined(separator: ", ") + "}"
+    }
+
+    static func json(_ rs: [Resolution]) -> String {
+        let items = rs.map { r -> String in
+            let deliveries = r.deliveries.map { d -> String in
+                switch d {
+                case .user(let name, let sub, let action):
+                    return object([("type", quote("user")), ("user", quote(name)), ("subaddress", quote(sub)),
+                                   ("action", quote(action))])
+                case .file(let path, let user, let action):
+                    return object([("type", quote("file")), ("path", quote(path)), ("user", quote(user)),
+                                   ("action", quote(action))])
+                case .filter(let cmd, let user, let action):
+                    return object([("type", quote("filter")), ("command", quote(cmd)), ("user", quote(user)),
+                                   ("action", quote(action))])
+                case .relay(let address, let action):
+                    return object([("type", quote("relay")), ("address", quote(address)), ("action", quote(action))])
+                }
+            }
+            let tree = r.nodes.map { n in
+                object([("id", "\(n.id)"), ("parent", n.parent.map { "\($0)" } ?? "null"),
+                        ("kind", quote(n.kind.rawValue)), ("value", quote(n.value)), ("depth", "\(n.depth)"),
+                        ("table", n.table.map(quote) ?? "null"), ("key", n.key.map(quote) ?? "null"),
+                        ("rule", n.rule.map(quote)), ("action", n.action.map(quote)),
+                        ("duplicate", n.duplicate ? "true" : nil)])
+            }
+            return "  " + object([
+                ("address", quote(r.address)), ("accepted", r.accepted ? "true" : "false"),
+                ("error", r.reply.map(quote)), ("code", "\(r.code)"),
+                ("rule", r.rule.map(quote) ?? "null"), ("action", r.action.map(quote) ?? "null"),
+                ("deliveries", "[" + deliveries.joined(separator: ", ") + "]"),
+                ("tree", "[" + tree.joined(separator: ", ") + "]"),
+            ])
+        }
+        return "[\n" + items.joined(separator: ",\n") + "\n]\n"
+    }
+}
