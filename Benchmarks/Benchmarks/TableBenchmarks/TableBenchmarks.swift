@@ -75,6 +75,30 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Building a db: map, as makemap does (parse, check duplicates, write a Berkeley DB hash, fsync, rename).
+    for count in [10_000, 100_000, 1_000_000] {
+        Benchmark("Build db aliases \(label(count))",
+                  configuration: .init(maxIterations: count >= 1_000_000 ? 3 : 20)) { benchmark in
+            let path = FixtureStore.shared.get(.aliases, count).path
+            benchmark.startMeasurement()
+            blackHole(try MapBuilder.build(from: .file(path), to: path + ".db"))
+        }
+    }
+
+    // Exact lookups in a db: map (loaded whole by Table), 1000 per iteration.
+    Benchmark("Exact lookup db aliases 1M", configuration: .init(scalingFactor: .kilo, maxIterations: 1000)) { benchmark in
+        let (path, fixture) = FixtureStore.shared.get(.aliases, 1_000_000)
+        _ = try MapBuilder.build(from: .file(path), to: path + ".db")
+        let table = try Table("db:" + path + ".db")
+        let keys = Array(fixture.exactKeys.prefix(1000))
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            blackHole(try table.lookup(bytes: keys[i % keys.count], service: .alias))
+        }
+        benchmark.stopMeasurement()
+        withExtendedLifetime(table) {}
+    }
+
     // Exact lookups (the aliases, credentials, userinfo... services), 1000 per iteration.
     for count in [10_000, 1_000_000] {
         Benchmark("Exact lookup aliases \(label(count))",

@@ -4,6 +4,7 @@
 //   tables-bench load FILE [--runs N]                file-table load: best time, MB/s, resident memory
 //   tables-bench lookup TABLE KEYS [--service S] [--rounds N] [--api lookup|contains]
 //   tables-bench scan TABLE KEYS [--service S] [--limit N]     the reference walk, checked against lookup
+//   tables-bench resolve DIR COUNT [--limit N]       full resolution under an smtpd.conf over DIR/vusers-COUNT
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -185,6 +186,47 @@ case "scan":
     } catch { fail("\(error)") }
     print("scan table=\(args[0]) service=\(svc.rawValue) queries=\(keys.count) found=\(found)"
         + " ns_per_op=\(fmt(elapsed / Double(keys.count) * 1e9, 1)) mismatches=\(mismatches)")
+
+case "resolve":
+    // An smtpd.conf of the README's shape over the generated vusers table: its domains served by a virtual
+    // action, every user it names in a userinfo table (the userbase), queries from the vusers query file.
+    guard args.count >= 2 else { fail("resolve DIR COUNT [--limit N]") }
+    let limit = option(&args, "--limit").flatMap { Int($0) } ?? 20_000
+    let dir = args[0], count = args[1]
+    let vusers = "\(dir)/vusers-\(count)"
+    let source = openTable(vusers)
+    var domains: [UInt8] = Array("# @list\n".utf8)
+    var users: [UInt8] = []
+    var seenUsers = Set<[UInt8]>()
+    source.forEachEntry { key, value in
+        if key.first == UInt8(ascii: "@") { domains += key.dropFirst(); domains.append(0x0A) }
+        if let v = value, seenUsers.insert(Array(v)).inserted { users += v; users += Array(" 2000:2000:/var/vmail\n".utf8) }
+    }
+    let config = """
+        table vusers file:\(vusers)
+        table vdomains file:\(dir)/resolve-domains-\(count)
+        table users file:\(dir)/resolve-users-\(count)
+        action "vmail" lmtp "/run/dovecot/lmtp" rcpt-to virtual <vusers> userbase <users>
+        match from any for domain <vdomains> action "vmail"
+
+        """
+    do {
+        try TableFixtures.write(domains, to: "\(dir)/resolve-domains-\(count)")
+        try TableFixtures.write(users, to: "\(dir)/resolve-users-\(count)")
+        try TableFixtures.write(Array(config.utf8), to: "\(dir)/resolve-smtpd-\(count).conf")
+    } catch { fail("\(error)") }
+    let queries = readLines(vusers + ".queries").prefix(limit).map { String(decoding: $0, as: UTF8.self) }
+    do {
+        let conf = try SMTPDConfig.parse(text: config, path: "\(dir)/resolve-smtpd-\(count).conf")
+        let resolver = try Resolver(config: conf, options: .init(hostname: "mx.example.net", localAddresses: ["127.0.0.1"]))
+        _ = try resolver.resolve(queries[0])      // opens the tables
+        var accepted = 0
+        let t0 = now()
+        for q in queries where try resolver.resolve(q).accepted { accepted += 1 }
+        let elapsed = now() - t0
+        print("resolve conf=\(dir)/resolve-smtpd-\(count).conf queries=\(queries.count) accepted=\(accepted)"
+            + " ns_per_op=\(fmt(elapsed / Double(queries.count) * 1e9, 1))")
+    } catch { fail("\(error)") }
 
 default:
     fail("unknown command \(command)")
