@@ -21,6 +21,7 @@ import Testing
         dave 1002:1002:$DIR/nohome
         eve 1003:1003:$DIR/nohome
         frank 1004:1004:$DIR/nohome
+        broken notanumber:1:/x
         """
     static let aliases = """
         john: john, carol
@@ -219,6 +220,16 @@ import Testing
             #expect(f.tree(ghost) == ["0 address ghost@localhost -:- ^-", "1 username ghost -:- ^0",
                                       "2 username nosuchuser aliases:ghost ^1"])
             #expect(ghost.reply == "550 Invalid recipient: <ghost@localhost>" && ghost.failedNode == 2)
+        }
+    }
+
+    /// table.c `table_parse_lookup` returns -1 for a userinfo value that does not parse: lka_expand's
+    /// backend error, a temporary failure without a message of its own.
+    @Test func invalidUserbaseEntryIsATemporaryFailure() throws {
+        try withFixture { f in
+            let r = try f.resolve("broken@localhost")
+            #expect(f.tree(r) == ["0 address broken@localhost -:- ^-", "1 username broken -:- ^0"])
+            #expect(r.reply == "451 Temporary failure: <broken@localhost>" && r.failedNode == 1)
         }
     }
 
