@@ -182,7 +182,9 @@ import Glibc
                              // added with ResolverRuleTests and ForwardFileTests
                              "twice@localhost", "again@localhost", "k1@localhost", "k0@localhost",
                              "errlast@localhost", "carol+box@localhost", "fwd@localhost", "fwdempty@localhost",
-                             "fwdbad@localhost", "fwdlink@localhost", "fwdsticky@localhost", "fwdwr@localhost"]
+                             "fwdbad@localhost", "fwdlink@localhost", "fwdsticky@localhost", "fwdwr@localhost",
+                             // a bare recipient takes the server's name; `for local` includes that name
+                             "postmaster", "carol@\(Resolver.defaultHostname())"]
 
             let config = try SMTPDConfig.load(path: conf)
             let hostname = Resolver.defaultHostname()
