@@ -39,10 +39,16 @@ conf="$work/smtpd.conf"
 run() { echo "\$ $*"; "$@" || echo "(exit $?)"; }
 
 echo "== the example, in $work"
+# Build aliases.db from the aliases file the config names (db:.../aliases.db), as an admin would.
+run "$bin/newaliases" -f "$conf"
+run "$bin/makemap" -U "$work/aliases.db"
 if [ -x /usr/sbin/smtpd ]; then run /usr/sbin/smtpd -n -f "$conf"; fi
-run "$bin/smtpd-tables" query -s domain "file:$work/vdomains" example.org
-run "$bin/smtpd-tables" query -s mailaddr "file:$work/vusers" sales@example.net nobody@example.org
-run "$bin/smtpd-tables" query -s alias "file:$work/aliases" root webmaster
 # Who an address resolves to: rule, expansion tree with table:key provenance, deliveries or smtpd's reply.
 run "$bin/smtpd-tables" resolve -f "$conf" --hostname mail.example.org \
     alice@example.org sales@example.net nobody@example.org nobody@example.net root@localhost
+# Lint the whole setup; then single lookups as smtpd makes them.
+run "$bin/smtpd-tables" check -f "$conf"
+run "$bin/smtpd-tables" query -s domain "file:$work/vdomains" example.org a.b.example.org
+run "$bin/smtpd-tables" query -s mailaddr "file:$work/vusers" sales@example.net nobody@example.org
+run "$bin/smtpd-tables" query -s alias "db:$work/aliases.db" root webmaster
+echo alice-secret-1 | run "$bin/smtpd-tables" verify --dovecot-scheme BLF-CRYPT "$work/passwd" alice

@@ -67,6 +67,42 @@ public final class Table {
         records = TableRecords(kind: parsed.kind, storage: bytes, entries: parsed.entries, delimiter: subaddressDelimiter)
     }
 
+    /// Builds a table from entries already split into key and value, as smtpd fills an inline table of
+    /// smtpd.conf (`{ a, b }` or `{ k = v }`; table_static.c `table_static_add`): keys are folded to lower
+    /// case and kept byte for byte otherwise (`:`, spaces and `#` included), a repeated key keeps its last
+    /// value. `kind` nil lets the first entry decide (a value: mapping); entries of the other shape, and keys
+    /// over smtpd's 1023-byte limit, are dropped as smtpd drops them. `name` is the table's name in errors.
+    public convenience init(entries: [(key: String, value: String?)], kind: TableKind? = nil,
+                            name: String = "<memory>", subaddressDelimiter: UInt8 = UInt8(ascii: "+")) {
+        self.init(byteEntries: entries.map { (Array($0.key.utf8), $0.value.map { Array($0.utf8) }) }, kind: kind,
+                  name: name, subaddressDelimiter: subaddressDelimiter)
+    }
+
+    /// The byte form of `init(entries:kind:name:subaddressDelimiter:)`.
+    init(byteEntries: [(key: [UInt8], value: [UInt8]?)], kind preset: TableKind? = nil, name: String,
+         subaddressDelimiter: UInt8 = UInt8(ascii: "+")) {
+        let kind = preset ?? (byteEntries.first.map { $0.value == nil ? .list : .mapping } ?? .mapping)
+        var storage: [UInt8] = []
+        var spans: [EntrySpan] = []
+        for (key, value) in byteEntries where key.count <= TableLineParser.maxKeyLength
+            && (value == nil) == (kind == .list) && storage.count + key.count + (value?.count ?? 0) < Int(Int32.max) {
+            var span = EntrySpan(keyStart: UInt32(storage.count), keyLength: UInt32(key.count), valueStart: 0,
+                                 valueLength: -1, line: 0)
+            storage += key.asciiLowercased()
+            if let value {
+                span.valueStart = UInt32(storage.count)
+                span.valueLength = Int32(value.count)
+                storage += value
+            }
+            spans.append(span)
+        }
+        backend = .file
+        path = name
+        self.subaddressDelimiter = subaddressDelimiter
+        reloadsOnChange = false
+        records = TableRecords(kind: kind, storage: storage, entries: spans, delimiter: subaddressDelimiter)
+    }
+
     static func split(spec: String) -> (Backend?, String) {
         if spec.hasPrefix("file:") { return (.file, String(spec.dropFirst(5))) }
         if spec.hasPrefix("db:") { return (.db, String(spec.dropFirst(3))) }

@@ -277,13 +277,7 @@ public struct SetupChecker {
 
     private func makeTable(_ ref: TableReference, _ loaded: [String: LoadedTable]) -> Table? {
         guard let t = loaded[ref.name] else { return nil }
-        var text: [UInt8] = []
-        for e in t.entries {
-            text += e.key
-            if let v = e.value { text += [UInt8(ascii: " ")] + v }
-            text.append(0x0A)
-        }
-        return try? Table(contents: text, name: t.path)
+        return Table(byteEntries: t.entries.map { (key: $0.key, value: $0.value) }, name: t.path)
     }
 
     // MARK: Resolution of every entry

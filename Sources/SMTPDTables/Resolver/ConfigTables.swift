@@ -7,13 +7,13 @@ final class ConfigTables {
     init(config: SMTPDConfig, hostname: String, localAddresses: [String]) throws(TableError) {
         self.config = config
         let delimiter = config.subaddressingDelimiter
-        func list(_ name: String, _ keys: [String]) throws(TableError) -> Table {
-            try Table(contents: Array(keys.joined(separator: "\n").utf8), name: name, subaddressDelimiter: delimiter)
+        func list(_ name: String, _ keys: [String]) -> Table {
+            Table(entries: keys.map { (key: $0, value: nil) }, kind: .list, name: name, subaddressDelimiter: delimiter)
         }
-        opened["<localnames>"] = try list("<localnames>", ["localhost", hostname] + localAddresses)
-        opened["<localhost>"] = try list("<localhost>", ["local"] + localAddresses)
-        opened["<anyhost>"] = try list("<anyhost>", ["local", "0.0.0.0/0", "::/0"])
-        opened["<anydestination>"] = try list("<anydestination>", ["*"])
+        opened["<localnames>"] = list("<localnames>", ["localhost", hostname] + localAddresses)
+        opened["<localhost>"] = list("<localhost>", ["local"] + localAddresses)
+        opened["<anyhost>"] = list("<anyhost>", ["local", "0.0.0.0/0", "::/0"])
+        opened["<anydestination>"] = list("<anydestination>", ["*"])
     }
 
     /// The table a reference names, opened on first use.
@@ -30,9 +30,8 @@ final class ConfigTables {
         case .db:
             table = try Table(path: declaration.path ?? "", backend: .db, subaddressDelimiter: delimiter)
         case .inline:
-            let lines = declaration.entries.map { e in e.value.map { "\(e.key)\t\($0)" } ?? e.key }
-            table = try Table(contents: Array(lines.joined(separator: "\n").utf8), name: declaration.name,
-                              subaddressDelimiter: delimiter)
+            table = Table(entries: declaration.entries.map { (key: $0.key, value: $0.value) }, name: declaration.name,
+                          subaddressDelimiter: delimiter)
         case .other(let backend):
             throw TableError(.usage, path: declaration.location.file, line: declaration.location.line,
                              "table <\(declaration.name)>: backend \(backend) is not supported by the resolver")

@@ -28,9 +28,15 @@ struct ExpansionSession {
         var key: String?
 
         var user: String { String(decoding: payload.prefix { $0 != 0 }, as: UTF8.self) }
+        /// The node as smtpd prints it: a user name stops at the NUL the tag cut left (`dave+box` is shown as
+        /// `dave` once delivered, its tag is in `subaddress`).
         var text: String {
-            kind == .address ? "\(String(decoding: payload, as: UTF8.self))@\(String(decoding: domain, as: UTF8.self))"
-                : String(decoding: payload, as: UTF8.self)
+            switch kind {
+            case .address:
+                return "\(String(decoding: payload, as: UTF8.self))@\(String(decoding: domain, as: UTF8.self))"
+            case .username: return user
+            default: return String(decoding: payload, as: UTF8.self)
+            }
         }
     }
 

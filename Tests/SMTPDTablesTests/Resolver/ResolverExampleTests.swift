@@ -4,17 +4,9 @@ import Testing
 
 /// The bundled Examples/ resolved end to end, paths rewritten as Examples/run.sh rewrites them.
 @Suite struct ResolverExampleTests {
-    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Examples").path
-
     func withExample<T>(_ body: (Resolver) throws -> T) throws -> T {
         try TestSupport.withTemporaryDirectory { dir in
-            for f in ["aliases", "vdomains", "vusers", "passwd", "userinfo"] {
-                try FileManager.default.copyItem(atPath: "\(Self.examples)/\(f)", toPath: "\(dir)/\(f)")
-            }
-            let text = try String(contentsOfFile: "\(Self.examples)/smtpd.conf", encoding: .utf8)
-                .replacingOccurrences(of: "/etc/mail/", with: "\(dir)/")
-            let config = try SMTPDConfig.parse(text: text, path: "\(dir)/smtpd.conf")
+            let config = try SMTPDConfig.load(path: try ExampleSetup.make(in: dir))
             return try body(try Resolver(config: config, options: .init(hostname: "mail.example.org")))
         }
     }
@@ -54,13 +46,7 @@ import Testing
 
     @Test func commandLineExitCodesAndJSON() throws {
         try TestSupport.withTemporaryDirectory { dir in
-            for f in ["aliases", "vdomains", "vusers", "passwd", "userinfo"] {
-                try FileManager.default.copyItem(atPath: "\(Self.examples)/\(f)", toPath: "\(dir)/\(f)")
-            }
-            let text = try String(contentsOfFile: "\(Self.examples)/smtpd.conf", encoding: .utf8)
-                .replacingOccurrences(of: "/etc/mail/", with: "\(dir)/")
-                .split(separator: "\n").filter { !$0.hasPrefix("pki") && !$0.contains("port 587") }.joined(separator: "\n")
-            let conf = try TestSupport.write(text, to: "smtpd.conf", in: dir)
+            let conf = try ExampleSetup.make(in: dir)
             let tool = TestSupport.product("smtpd-tables")
             let ok = try TestSupport.run(tool, ["resolve", "-f", conf, "--hostname", "mail.example.org", "root@localhost"])
             #expect(ok.status == 0 && ok.stdout.contains("username john  (aliases:root)"))

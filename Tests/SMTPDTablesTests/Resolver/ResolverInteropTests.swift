@@ -102,10 +102,46 @@ import Glibc
                 tagged: john
                 virt: someone@example.org
                 ghost: nosuchuser
+                twice: t1, t2
+                t1: carol
+                t2: carol
+                again: carol, t2
+                errlast: error:551 gone, carol
+                k0: k1
+                k1: k2
+                k2: k3
+                k3: k4
+                k4: k5
+                k5: k6
+                k6: k7
+                k7: k8
+                k8: list3
                 """, to: "aliases", in: dir)
+            // Forward files (all owned by 102, smtpd's own user here): secure, empty, group writable, a
+            // symbolic link, in a sticky or group-writable home.
+            let forwards: [(String, String?, mode_t, mode_t)] = [
+                ("fwd", "# note\nlist1, \\\n  list2\n:include:\(dir)/members\nfwd\n", 0o644, 0o755),
+                ("fwdempty", "", 0o644, 0o755), ("fwdbad", "list1\n", 0o664, 0o755),
+                ("fwdlink", nil, 0o644, 0o755), ("fwdsticky", "list1\n", 0o644, 0o1755),
+                ("fwdwr", "list1\n", 0o644, 0o775)]
+            var forwardUsers = ""
+            for (name, content, mode, homeMode) in forwards {
+                let home = "\(dir)/h\(name)"
+                try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+                if let content {
+                    let path = try TestSupport.write(content, to: ".forward", in: home)
+                    chown(path, 102, 105)
+                    chmod(path, mode)
+                } else {
+                    symlink("\(dir)/hfwd/.forward", "\(home)/.forward")
+                }
+                chown(home, 102, 105)
+                chmod(home, homeMode)
+                forwardUsers += "\(name) 102:105:\(home)\n"
+            }
             try TestSupport.write("john 102:105:\(dir)/home\ncarol 102:105:\(dir)/home\nalice 102:105:\(dir)/home\n"
                 + "list1 102:105:\(dir)/home\nlist2 102:105:\(dir)/home\nlist3 102:105:\(dir)/home\n"
-                + "vuser 102:105:\(dir)/home\nopensmtpd 102:105:\(dir)/home\n", to: "userinfo", in: dir)
+                + "vuser 102:105:\(dir)/home\nopensmtpd 102:105:\(dir)/home\n" + forwardUsers, to: "userinfo", in: dir)
             try TestSupport.write("""
                 alice@example.org vuser
                 sales@example.org alice, carol@localhost
@@ -142,7 +178,13 @@ import Glibc
                              "list@localhost", "noinc@localhost", "tagged+x@localhost", "tagged+y@localhost",
                              "john+box@localhost", "nobody@localhost", "ghost@localhost", "virt@localhost",
                              "alice@example.org", "sales@example.org", "Anyone@Example.ORG", "bob@example.net",
-                             "nobody@example.net", "loopv@example.net", "x@relay.test", "x@elsewhere.test"]
+                             "nobody@example.net", "loopv@example.net", "x@relay.test", "x@elsewhere.test",
+                             // added with ResolverRuleTests and ForwardFileTests
+                             "twice@localhost", "again@localhost", "k1@localhost", "k0@localhost",
+                             "errlast@localhost", "carol+box@localhost", "fwd@localhost", "fwdempty@localhost",
+                             "fwdbad@localhost", "fwdlink@localhost", "fwdsticky@localhost", "fwdwr@localhost",
+                             // a bare recipient takes the server's name; `for local` includes that name
+                             "postmaster", "carol@\(Resolver.defaultHostname())"]
 
             let config = try SMTPDConfig.load(path: conf)
             let hostname = Resolver.defaultHostname()
