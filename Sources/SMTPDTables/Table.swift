@@ -1,14 +1,29 @@
 /// One entry found by a lookup.
+///
+/// It holds slices of the table's storage (no copy is made by a lookup); the String and Array forms are
+/// built when asked for.
 public struct TableMatch: Sendable, Equatable {
-    /// The entry's key as stored (folded to lower case). For pattern services, the pattern that matched.
-    public var key: String
-    /// The entry's value; nil for list entries.
-    public var value: String?
+    /// The raw bytes of the key as stored (folded to lower case); for pattern services, the pattern that matched.
+    public var keySlice: ArraySlice<UInt8>
+    /// The raw bytes of the value, byte for byte (not necessarily UTF-8); nil for list entries.
+    public var valueSlice: ArraySlice<UInt8>?
     /// The line of the table file the entry came from (file: tables only).
     public var line: Int?
-    /// The raw bytes of the key and value (values are kept byte for byte; they need not be UTF-8).
-    public var keyBytes: [UInt8]
-    public var valueBytes: [UInt8]?
+
+    public init(keySlice: ArraySlice<UInt8>, valueSlice: ArraySlice<UInt8>?, line: Int?) {
+        self.keySlice = keySlice
+        self.valueSlice = valueSlice
+        self.line = line
+    }
+
+    /// The key as a String (invalid UTF-8 replaced).
+    public var key: String { String(lossyBytes: keySlice) }
+    /// The value as a String (invalid UTF-8 replaced); nil for list entries.
+    public var value: String? { valueSlice.map { String(lossyBytes: $0) } }
+    /// The key's bytes as an array.
+    public var keyBytes: [UInt8] { Array(keySlice) }
+    /// The value's bytes as an array; nil for list entries.
+    public var valueBytes: [UInt8]? { valueSlice.map(Array.init) }
 }
 
 /// An OpenSMTPD table (`file:` or `db:`) loaded for lookups with smtpd's exact semantics.
@@ -209,10 +224,7 @@ public final class Table {
     }
 
     private func match(_ i: Int32) -> TableMatch {
-        let k = Array(records.key(i))
-        let v = records.value(i).map(Array.init)
         let line = Int(records.entries[Int(i)].line)
-        return TableMatch(key: String(lossyBytes: k), value: v.map { String(lossyBytes: $0) },
-                          line: line > 0 ? line : nil, keyBytes: k, valueBytes: v)
+        return TableMatch(keySlice: records.key(i), valueSlice: records.value(i), line: line > 0 ? line : nil)
     }
 }

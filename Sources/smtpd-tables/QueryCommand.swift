@@ -55,7 +55,7 @@ struct QueryCommand: ParsableCommand {
                     missing += 1
                     return
                 }
-                if !service.isPattern, service != .string, match.valueBytes != nil {
+                if !service.isPattern, service != .string, match.valueSlice != nil {
                     _ = try table.value(of: match, service: service)
                 }
                 found += 1
@@ -63,7 +63,7 @@ struct QueryCommand: ParsableCommand {
                     out.append(key)
                     out.append([0x09])
                 }
-                out.append(service.isPattern ? match.keyBytes : (match.valueBytes ?? match.keyBytes))
+                out.append(service.isPattern ? match.keySlice : (match.valueSlice ?? match.keySlice))
                 out.append([0x0A])
             } catch {
                 failed += 1

@@ -42,7 +42,7 @@ func currentRSS() -> Int {
 func fscanf_two(_ f: UnsafeMutablePointer<FILE>, _ a: inout Int, _ b: inout Int) -> Bool {
     var buffer = [CChar](repeating: 0, count: 256)
     guard fgets(&buffer, Int32(buffer.count), f) != nil else { return false }
-    let text = String(cString: buffer)
+    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     let parts = text.split(separator: " ")
     guard parts.count >= 2, let x = Int(parts[0]), let y = Int(parts[1]) else { return false }
     a = x
@@ -86,7 +86,7 @@ func service(_ name: String?) -> TableService {
 func fmt(_ x: Double, _ digits: Int = 3) -> String {
     var buffer = [CChar](repeating: 0, count: 64)
     _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, "%.\(digits)f", $0) }
-    return String(cString: buffer)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 func openTable(_ path: String) -> Table {
