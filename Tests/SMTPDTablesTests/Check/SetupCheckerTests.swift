@@ -154,4 +154,42 @@ import Testing
         // error: entries fail on purpose.
         #expect(!codes(try findings(["aliases": "root: john\ngone: error:550 moved away\n"])).contains("unresolvable-target"))
     }
+
+    @Test func dbOlderThanItsSourceOrMissing() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try TestSupport.write("root: daemon\n", to: "aliases", in: dir)
+            let conf = try TestSupport.write("""
+                table aliases db:\(dir)/aliases.db
+                action "local" mbox alias <aliases>
+                match for local action "local"
+                """, to: "smtpd.conf", in: dir)
+            func codes() throws -> [String] {
+                SetupChecker(config: try SMTPDConfig.load(path: conf)).run().map(\.code)
+            }
+            #expect(try codes().contains("db-missing"))
+            let built = try TestSupport.run(TestSupport.product("makemap"), ["-t", "aliases", "\(dir)/aliases"])
+            #expect(built.status == 0)
+            #expect(try codes().isEmpty)
+            // The source edited after the build: the db is stale.
+            var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, "\(dir)/aliases.db", &times, 0) == 0)
+            let stale = try codes()
+            #expect(stale == ["db-older-than-source"])
+            let finding = try #require(SetupChecker(config: try SMTPDConfig.load(path: conf)).run().first)
+            #expect(finding.file == "\(dir)/aliases.db" && finding.severity == .warning)
+        }
+    }
+
+    @Test func unreadableDBTable() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try TestSupport.write(bytes: (0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 7919) }, to: "aliases.db", in: dir)
+            let conf = try TestSupport.write("""
+                table aliases db:\(dir)/aliases.db
+                action "local" mbox alias <aliases>
+                match for local action "local"
+                """, to: "smtpd.conf", in: dir)
+            let f = SetupChecker(config: try SMTPDConfig.load(path: conf)).run()
+            #expect(f.contains { $0.code == "unreadable-table" && $0.file == "\(dir)/aliases.db" })
+        }
+    }
 }
