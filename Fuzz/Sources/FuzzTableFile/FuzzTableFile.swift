@@ -19,7 +19,7 @@ public func fuzzTableFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     check(entries.count == table.count, "entries and count disagree")
 
     var keys: [[UInt8]] = []
-    for entry in entries.prefix(8) {
+    for entry in entries.prefix(4) {
         check(entry.keyBytes.count <= 1023, "key over smtpd's limit was accepted")
         check(!entry.keyBytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }), "key not folded")
         guard let again = try? table.lookup(bytes: entry.keyBytes, service: .string) else {
@@ -28,8 +28,7 @@ public func fuzzTableFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         check(again.keyBytes == entry.keyBytes && again.valueBytes == entry.valueBytes, "lookup differs")
         keys.append(entry.keyBytes)
     }
-    keys += [Array("root".utf8), Array("alice@example.org".utf8), Array("192.168.1.1".utf8), [],
-             Array("a.example.org".utf8), Array("[::1]".utf8)]
+    keys += [Array("alice+tag@a.example.org".utf8), Array("192.168.1.1".utf8), Array("[::1]".utf8)]
 
     for key in keys {
         for service in TableService.allCases {
