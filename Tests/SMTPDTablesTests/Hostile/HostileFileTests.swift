@@ -80,6 +80,22 @@ struct HostileFileTests {
         }
     }
 
+    /// Entries are 32-bit offsets: a file over 2 GiB - 1 bytes is refused from its size, before any read or
+    /// allocation (a sparse file makes one at no cost; reading it would take gigabytes).
+    @Test("a sparse file claiming more than 2 GiB is refused before it is read")
+    func hugeSparseFile() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let path = try TestSupport.write("a b\n", to: "sparse", in: dir)
+            #expect(truncate(path, off_t(Int32.max) + 1) == 0)
+            let start = Date()
+            let error = try #require(Table.loadError(path))
+            #expect(error.kind == .format && error.path == path && error.message.contains("too large"))
+            Hostile.expectError(try Hostile.run(["query", path, "a"], addressSpaceLimit: 512 << 20, timeout: 10),
+                                prefix: "\(path):", containing: "too large")
+            #expect(Date().timeIntervalSince(start) < 5)
+        }
+    }
+
     @Test("a character device that never ends is refused")
     func device() throws {
         let error = try #require(Table.loadError("/dev/zero"))
