@@ -31,10 +31,12 @@ targets=("$@")
 echo "== build (release, -sanitize=fuzzer,address)"
 start=$(date +%s)
 # -enable-testing: FuzzMatchers compares the indexes with the library's internal reference walk.
-if ! swift build -c release --package-path "$here" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing 2>&1 |
-    grep -v -e "Cannot export local symbol '__asan_extra_spill_area'" -e '^\[[0-9]*/[0-9]*\]'; then :; fi
-if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "build failed" >&2; exit 2; fi
+mkdir -p "$here/.work"
+swift build -c release --package-path "$here" \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing >"$here/.work/build.log" 2>&1
+status=$?
+grep -v -e "Cannot export local symbol '__asan_extra_spill_area'" -e '^\[[0-9]*/[0-9]*\]' "$here/.work/build.log"
+if [ $status -ne 0 ]; then echo "build failed" >&2; exit 2; fi
 echo "built in $(( $(date +%s) - start )) s"
 [ "$build_only" = 1 ] && exit 0
 
