@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets and runs each for a time or a number of inputs; exits non-zero on any crash,
 # hang, memory blow-up or build failure.
 #
-#   Fuzz/run.sh [-t SECONDS | -n RUNS] [-j] [TARGET...]      (default: -t 60, every target)
+#   Fuzz/run.sh [-t SECONDS | -n RUNS] [-b] [TARGET...]      (default: -t 60, every target)
 #
 #   -t SECONDS  run each target this long (libFuzzer -max_total_time)
 #   -n RUNS     run each target on this many inputs (libFuzzer -runs)
