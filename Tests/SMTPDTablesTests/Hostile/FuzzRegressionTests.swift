@@ -62,4 +62,21 @@ struct FuzzRegressionTests {
         #expect(try table.lookup("root", service: .regex)?.key == "^[a-z]+$")
         #expect(try table.lookup("ro ot", service: .regex) == nil)
     }
+
+    /// FuzzAddresses: `33/33333333333`. glibc's inet_net_pton sums the prefix digits in an int with no overflow
+    /// check and returned -1026405035, a "valid" network; smtpd's mask loop makes that /0, so the entry
+    /// matched every IPv4 address. A prefix is now read as written and must be 0...32.
+    @Test("an IPv4 prefix length that overflows int is refused, not a match-all")
+    func prefixOverflow() throws {
+        #expect(NetworkAddress("33/33333333333") == nil)
+        #expect(NetworkAddress("10.0.0.0/4294967304") == nil)      // 2^32 + 8: would wrap to /8
+        #expect(NetworkAddress("10.0.0.0/33") == nil)
+        #expect(NetworkAddress("10.0.0.0/8")?.prefixLength == 8)
+        #expect(NetworkAddress("10/8")?.prefixLength == 8)
+        #expect(NetworkAddress("10.1.0.0/016")?.prefixLength == 16)
+        let table = try Table(contents: Array("33/33333333333\n10.0.0.0/8\n".utf8))
+        #expect(try table.lookup("192.168.1.1", service: .netaddr) == nil)
+        #expect(table.scanReference(Array("192.168.1.1".utf8), service: .netaddr) == nil)
+        #expect(try table.lookup("10.9.8.7", service: .netaddr)?.key == "10.0.0.0/8")
+    }
 }
