@@ -47,6 +47,11 @@ func readWholeFile(_ path: String) throws(TableError) -> [UInt8] {
         let what = (st.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a regular file"
         throw TableError(.io, path: path, "\(what), not a table file")
     }
+    // Refuse what the parser cannot index before allocating (a sparse file claims any size at no cost).
+    let limit = TableLineParser.maxFileSize
+    guard st.st_size <= limit else {
+        throw TableError(.format, path: path, "file too large for a table (\(st.st_size) bytes, \(limit) at most)")
+    }
     let size = Int(st.st_size)
     var failure: Int32 = 0
     var total = 0
@@ -75,6 +80,9 @@ func readWholeFile(_ path: String) throws(TableError) -> [UInt8] {
         }
         if n == 0 { break }
         bytes.append(contentsOf: chunk[0..<n])
+        if bytes.count > limit {
+            throw TableError(.format, path: path, "file too large for a table (over \(limit) bytes)")
+        }
     }
     return bytes
 }

@@ -26,6 +26,9 @@ struct EntrySpan {
 enum TableLineParser {
     /// smtpd keeps keys in a 1024-byte buffer with its NUL: 1023 bytes at most.
     static let maxKeyLength = 1023
+    /// Entries hold 32-bit offsets and signed 32-bit value lengths: 2 GiB - 1 bytes at most, checked before
+    /// reading (a sparse file can claim any size at no cost).
+    static let maxFileSize = Int(Int32.max)
 
     /// What a parse yields: the kind and the entries in file order (duplicates included), with `storage`
     /// holding the file's bytes, keys folded.
@@ -39,8 +42,8 @@ enum TableLineParser {
     ///   - kind: a kind fixed beforehand, or nil to let the file decide (empty files become mappings).
     ///   - path: the file name used in errors.
     static func parse(_ storage: inout [UInt8], kind preset: TableKind? = nil, path: String) throws(TableError) -> Result {
-        guard storage.count < Int(UInt32.max) else {
-            throw TableError(.format, path: path, "file too large for a table (4 GiB at most)")
+        guard storage.count <= maxFileSize else {
+            throw TableError(.format, path: path, "file too large for a table (\(maxFileSize) bytes at most)")
         }
         var kind = preset
         var entries: [EntrySpan] = []

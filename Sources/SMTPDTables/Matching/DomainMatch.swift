@@ -9,7 +9,10 @@ func hostnameMatches(_ host: UnsafeRawBufferPointer, pattern: UnsafeRawBufferPoi
     while p < pn && h < hn {
         if pattern[p] == UInt8(ascii: "*") {
             while p < pn && pattern[p] == UInt8(ascii: "*") { p += 1 }
-            let next: UInt8 = p < pn ? asciiLower(pattern[p]) : 0
+            // A trailing star takes the rest of the host. (C scans for the pattern's NUL here; a byte
+            // sentinel of 0 would stop at a NUL inside the host, which the index does not.)
+            guard p < pn else { h = hn; break }
+            let next = asciiLower(pattern[p])
             while h < hn && asciiLower(host[h]) != next { h += 1 }
             continue
         }

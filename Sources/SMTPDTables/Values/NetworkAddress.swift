@@ -69,6 +69,13 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
             p.withMemoryRebound(to: CChar.self) { inet_net_pton(AF_INET, $0.baseAddress, &v4, 4) }
         }
         if bits4 != -1 {
+            // glibc (like OpenBSD) sums the "/bits" digits in an int without an overflow check before its
+            // `bits > 32` test: "1.2.3.4/33333333333" comes back as a negative length, which smtpd's mask
+            // loop turns into /0 (every address). Refuse any length that is not 0...32 as written.
+            if let slash = s.firstIndex(of: UInt8(ascii: "/")), strtonum(s[(slash + 1)...], in: 0...32) == nil {
+                return nil
+            }
+            guard bits4 >= 0 && bits4 <= 32 else { return nil }
             let b = withUnsafeBytes(of: v4.s_addr) { Array($0) }
             return NetworkAddress(family: .inet, bytes: b, prefixLength: Int(bits4))
         }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs each for a time or a number of inputs; exits non-zero on any crash,
+# hang, memory blow-up or build failure.
+#
+#   Fuzz/run.sh [-t SECONDS | -n RUNS] [-b] [TARGET...]      (default: -t 60, every target)
+#
+#   -t SECONDS  run each target this long (libFuzzer -max_total_time)
+#   -n RUNS     run each target on this many inputs (libFuzzer -runs)
+#   -b          build only
+# Corpora: each target starts from the seeds in Fuzz/Corpus/<target>/ and grows a working corpus in
+# Fuzz/.work/<target>/ (kept between runs, not committed). A finding is written to Fuzz/.work/artifacts/
+# as <target>-crash-…, -timeout-… or -oom-…; replay one with `Fuzz/.build/release/<target> FILE`.
+# Limits per input: 10 s (a hang), 2 GiB RSS, 512 MiB in one allocation.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+mode=(-max_total_time=60)
+build_only=0
+while getopts "t:n:b" opt; do
+    case $opt in
+    t) mode=(-max_total_time="$OPTARG") ;;
+    n) mode=(-runs="$OPTARG") ;;
+    b) build_only=1 ;;
+    *) echo "usage: $0 [-t SECONDS | -n RUNS] [-b] [TARGET...]" >&2; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+all=$(sed -n 's/^ *"\(Fuzz[A-Za-z]*\)",.*/\1/p' "$here/Package.swift")
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || read -r -d '' -a targets <<<"$all"
+
+echo "== build (release, -sanitize=fuzzer,address)"
+start=$(date +%s)
+# -enable-testing: FuzzMatchers compares the indexes with the library's internal reference walk.
+mkdir -p "$here/.work"
+swift build -c release --package-path "$here" \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing >"$here/.work/build.log" 2>&1
+status=$?
+grep -v -e "Cannot export local symbol '__asan_extra_spill_area'" -e '^\[[0-9]*/[0-9]*\]' "$here/.work/build.log"
+if [ $status -ne 0 ]; then echo "build failed" >&2; exit 2; fi
+echo "built in $(( $(date +%s) - start )) s"
+[ "$build_only" = 1 ] && exit 0
+
+bin=$(swift build -c release --package-path "$here" --show-bin-path)
+artifacts="$here/.work/artifacts"
+mkdir -p "$artifacts"
+# The Swift runtime's own crash reporter would take the signals libFuzzer needs to save the input.
+export SWIFT_BACKTRACE=enable=no
+# No allocation stacks (a third of the time goes to collecting them): replay a finding with
+# ASAN_OPTIONS=detect_leaks=0 to see them.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:malloc_context_size=0}
+failed=()
+summary=()
+for t in "${targets[@]}"; do
+    work="$here/.work/$t"
+    mkdir -p "$work"
+    log="$here/.work/$t.log"
+    echo "== $t (${mode[*]})"
+    "$bin/$t" "${mode[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=4096 \
+        -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work" "$here/Corpus/$t" >"$log" 2>&1
+    status=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    secs=$(sed -n 's/^stat::.*//; s/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+    corpus=$(find "$work" -type f | wc -l)
+    line="$t: status $status, ${execs:-?} inputs, ${secs:-see log} s, corpus $corpus files"
+    summary+=("$line")
+    echo "$line"
+    if [ $status -ne 0 ]; then
+        failed+=("$t")
+        grep -E -m 20 'ERROR|Fatal error|SUMMARY|Test unit written|crash|timeout|out-of-memory' "$log" >&2
+    fi
+done
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "FAILED: ${failed[*]} (inputs in $artifacts, logs in $here/.work/)" >&2
+    exit 1
+fi
+echo "no crash, hang or memory blow-up"

@@ -1,0 +1,89 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import SMTPDTables
+
+/// How a run of the `smtpd-tables` binary on a hostile file ended.
+struct HostileOutcome {
+    /// The exit status, nil when the process was killed by a signal or did not finish in time.
+    var exitCode: Int32?
+    var signaled: Bool
+    var timedOut: Bool
+    var stdout: [UInt8]
+    var stderr: String
+}
+
+enum Hostile {
+    static let tool = TestSupport.product("smtpd-tables")
+
+    /// Runs `smtpd-tables ARGS` (under `prlimit --as=…` when `addressSpaceLimit` is given), killing it after
+    /// `timeout` seconds.
+    static func run(_ arguments: [String], stdin: Data? = nil, addressSpaceLimit: Int? = nil,
+                    timeout: Double = 30) throws -> HostileOutcome {
+        let process = Process()
+        if let limit = addressSpaceLimit, let prlimit = TestSupport.system("prlimit") {
+            process.executableURL = URL(fileURLWithPath: prlimit)
+            process.arguments = ["--as=\(limit)", tool] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+        }
+        let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        process.standardInput = inPipe
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if let stdin { try? inPipe.fileHandleForWriting.write(contentsOf: stdin) }
+        try? inPipe.fileHandleForWriting.close()
+        var timedOut = false
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+            finished.wait()
+        }
+        group.wait()
+        let signaled = process.terminationReason == .uncaughtSignal
+        return HostileOutcome(exitCode: signaled || timedOut ? nil : process.terminationStatus,
+                              signaled: signaled, timedOut: timedOut, stdout: [UInt8](outData),
+                              stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Expects a clean failure: exit status 2 (no signal, no hang) and a message that starts with `prefix`
+    /// (`PATH:` or `PATH:LINE:`).
+    static func expectError(_ outcome: HostileOutcome, prefix: String, containing text: String? = nil,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!outcome.timedOut, "smtpd-tables did not finish", sourceLocation: sourceLocation)
+        #expect(!outcome.signaled, "smtpd-tables was killed by a signal: \(outcome.stderr)",
+                sourceLocation: sourceLocation)
+        #expect(outcome.exitCode == 2, "exit status \(String(describing: outcome.exitCode))",
+                sourceLocation: sourceLocation)
+        #expect(outcome.stderr.hasPrefix("smtpd-tables: \(prefix)"), "message: \(outcome.stderr)",
+                sourceLocation: sourceLocation)
+        if let text {
+            #expect(outcome.stderr.contains(text), "message: \(outcome.stderr)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+extension Table {
+    /// The error loading `path` as a file: table throws, or nil when it loads.
+    static func loadError(_ path: String) -> TableError? {
+        do {
+            _ = try Table(path: path, backend: .file)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
