@@ -197,6 +197,11 @@ public struct SetupChecker {
             case .netaddr:
                 if NetworkAddress.parse(entry.key[...]) == nil {
                     report(.warning, "invalid-netaddr", "\(key) is not an address or network: it only matches itself as text")
+                } else if let written = NetworkAddress.overflowingPrefix(entry.key[...]),
+                          let net = NetworkAddress.parse(entry.key[...]) {
+                    let meaning = net.prefixLength <= 0 ? "every IPv4 address" : "a /\(net.prefixLength)"
+                    report(.error, "netaddr-prefix-overflow",
+                           "\(key): the prefix /\(written) overflows smtpd's parser, which reads it as \(meaning)")
                 }
             case .mailaddr:
                 if let at = entry.key.lastIndex(of: UInt8(ascii: "@")),

@@ -69,13 +69,10 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
             p.withMemoryRebound(to: CChar.self) { inet_net_pton(AF_INET, $0.baseAddress, &v4, 4) }
         }
         if bits4 != -1 {
-            // glibc (like OpenBSD) sums the "/bits" digits in an int without an overflow check before its
-            // `bits > 32` test: "1.2.3.4/33333333333" comes back as a negative length, which smtpd's mask
-            // loop turns into /0 (every address). Refuse any length that is not 0...32 as written.
-            if let slash = s.firstIndex(of: UInt8(ascii: "/")), strtonum(s[(slash + 1)...], in: 0...32) == nil {
-                return nil
-            }
-            guard bits4 >= 0 && bits4 <= 32 else { return nil }
+            // glibc sums the "/bits" digits in an int without an overflow check before its `bits > 32` test:
+            // "1.2.3.4/33333333333" comes back as a negative length, which smtpd's mask loop turns into /0
+            // (every address), and "/4294967304" wraps to /8. smtpd uses what glibc returns, and so do we;
+            // `smtpd-tables check` warns about such entries (`prefixLengthAsWritten`).
             let b = withUnsafeBytes(of: v4.s_addr) { Array($0) }
             return NetworkAddress(family: .inet, bytes: b, prefixLength: Int(bits4))
         }
@@ -104,6 +101,16 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
         }
         guard ok == 1 else { return nil }
         return NetworkAddress(family: .inet6, bytes: withUnsafeBytes(of: v6) { Array($0) }, prefixLength: bits)
+    }
+}
+
+extension NetworkAddress {
+    /// The prefix length written after `/` in an IPv4 entry, when it is not what smtpd's parser reads
+    /// (outside 0...32, so glibc's inet_net_pton wrapped it): nil for every ordinary entry.
+    static func overflowingPrefix(_ text: ArraySlice<UInt8>) -> String? {
+        guard let slash = text.firstIndex(of: UInt8(ascii: "/")), let net = parse(text), net.family == .inet,
+              strtonum(text[(slash + 1)...], in: 0...32) == nil else { return nil }
+        return String(lossyBytes: text[(slash + 1)...])
     }
 }
 

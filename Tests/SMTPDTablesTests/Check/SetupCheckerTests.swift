@@ -192,4 +192,18 @@ import Testing
             #expect(f.contains { $0.code == "unreadable-table" && $0.file == "\(dir)/aliases.db" })
         }
     }
+
+    @Test func netaddrPrefixThatOverflowsSmtpdsParser() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try TestSupport.write("192.0.2.0/24\n10.0.0.0/33333333333\n", to: "nets", in: dir)
+            let conf = try TestSupport.write("""
+                table nets file:\(dir)/nets
+                action "out" relay
+                match from src <nets> for any action "out"
+                """, to: "smtpd.conf", in: dir)
+            let f = SetupChecker(config: try SMTPDConfig.load(path: conf)).run()
+            #expect(f.map(\.code) == ["netaddr-prefix-overflow"])
+            #expect(f.first?.line == 2 && f.first?.message.contains("every IPv4 address") == true)
+        }
+    }
 }
