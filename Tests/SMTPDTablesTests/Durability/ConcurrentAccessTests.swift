@@ -8,7 +8,7 @@ import Testing
 @Suite("Durability: concurrent readers and writers", .serialized)
 struct ConcurrentAccessTests {
     static let entries = 20_000
-    static let rebuilds = 100
+    static let rebuilds = Durability.quick ? 20 : 100
 
     /// The key written at position `i` of the reader's input (a fixed walk over every key).
     static func key(at i: Int) -> [UInt8] { Array("k\((i &* 7919) % entries)".utf8) }
@@ -191,7 +191,7 @@ struct ConcurrentAccessTests {
     @Test(.enabled(if: TestSupport.realMakemap != nil, "needs the real makemap (Debian opensmtpd)"))
     func racingMakemapRunsLeaveOneWholeMap() throws {
         let makemap = TestSupport.product("makemap")
-        let rounds = 20
+        let rounds = Durability.quick ? 5 : 20
         try TestSupport.withTemporaryDirectory { dir in
             let target = dir + "/map.db"
             let counts = [Self.entries, Self.entries + 500]

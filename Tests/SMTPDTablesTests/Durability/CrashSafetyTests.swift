@@ -12,7 +12,14 @@ struct CrashSafetyTests {
     /// takes about 130 ms to build 100k entries on an idle machine, long enough to land kills in every
     /// phase; more would make each round's checks (two full dumps of the map) too slow for CI.
     static let entries = 100_000
-    static let kills = 32
+    static let kills = Durability.quick ? 8 : 32
+
+    /// The inode of `path` (the map in place).
+    static func inode(_ path: String) throws -> UInt64 {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw DurabilityFailure("stat \(path): \(errno)") }
+        return UInt64(st.st_ino)
+    }
 
     struct Version {
         var tag: String
@@ -58,28 +65,49 @@ struct CrashSafetyTests {
 
             var current = 0  // index in versions of the map in place
             var kills = 0, oldKept = 0, newInPlace = 0, exitedFirst = 0
-            var killFractions: [Double] = []
+            var killFractions: [Double] = [], afterRename = 0, afterCreate = 0
             var round = 0
             while kills < Self.kills, round < 3 * Self.kills {
                 defer { round += 1 }
                 let next = 1 - current
-                // Delays spread over the whole run; every fourth one aimed at its last fifth (fsync, rename,
-                // directory fsync, removal of stale files) and a little past it. The last three kills land
-                // mid-build, so that temporary files are left for the checks below.
-                let fraction = kills >= Self.kills - 3 ? Double.random(in: 0.3...0.6, using: &random)
-                    : round % 4 == 3 ? Double.random(in: 0.8...1.05, using: &random)
-                    : Double.random(in: 0...1, using: &random)
+                // How each kill is timed, by round: mostly a delay drawn over the whole run; every fourth one
+                // in its last fifth or a little past it (close, fsync, rename, directory fsync, removal of
+                // stale files); every fourth one right after the rename is seen (the target's inode changes),
+                // which load on the machine cannot make miss the end of the run. The last three kills follow
+                // the creation of the temporary file, so that some are left for the checks below.
+                enum Timing { case delay(Double), afterRename, afterCreate }
+                let timing: Timing = kills >= Self.kills - 3 ? .afterCreate
+                    : round % 4 == 2 ? .delay(Double.random(in: 0.8...1.05, using: &random))
+                    : round % 4 == 3 ? .afterRename
+                    : .delay(Double.random(in: 0...1, using: &random))
                 let estimate = buildTime()
-                let delay = fraction * estimate
+                let before = try Self.inode(target)
                 let p = try Durability.start(makemap, ["-o", target, versions[next].source])
                 let t0 = Durability.now()
-                Durability.sleep(seconds: delay)
+                let deadline = t0 + 20 * estimate + 5
+                var description: String
+                switch timing {
+                case .delay(let fraction):
+                    Durability.sleep(seconds: fraction * estimate)
+                    description = "delay \(Int(fraction * estimate * 1000)) ms of \(Int(estimate * 1000)) ms"
+                case .afterRename:
+                    while p.isRunning, (try? Self.inode(target)) == before, Durability.now() < deadline {}
+                    description = "after the rename"
+                case .afterCreate:
+                    while p.isRunning, (try? Durability.temporaries(of: target))?.isEmpty ?? true,
+                          Durability.now() < deadline { Durability.sleep(seconds: 0.0002) }
+                    description = "after the temporary file was created"
+                }
                 kill(p.processIdentifier, SIGKILL)
                 p.waitUntilExit()
                 let killed = p.terminationReason == .uncaughtSignal
                 if killed {
                     kills += 1
-                    killFractions.append(fraction)
+                    switch timing {
+                    case .delay(let fraction): killFractions.append(fraction)
+                    case .afterRename: afterRename += 1
+                    case .afterCreate: afterCreate += 1
+                    }
                 } else {
                     exitedFirst += 1
                     durations.append(Durability.now() - t0)
@@ -87,7 +115,7 @@ struct CrashSafetyTests {
                 }
 
                 // The real makemap must read a whole map, one of the two.
-                let context = "round \(round), seed \(random.seed), delay \(Int(delay * 1000)) ms of \(Int(estimate * 1000)) ms"
+                let context = "round \(round), seed \(random.seed), killed \(description)"
                 guard let dump = try Durability.realDump(target) else {
                     Issue.record("\(context): the real makemap cannot read the map")
                     return
@@ -144,7 +172,8 @@ struct CrashSafetyTests {
             print("durability: \(kills) kills of makemap rebuilding a \(Self.entries)-entry map in \(round) runs "
                   + "(\(exitedFirst) finished before their signal; run time about \(Int(buildTime() * 1000)) ms; "
                   + "kills at \(Int((killFractions.min() ?? 0) * 100))%...\(Int((killFractions.max() ?? 0) * 100))% of it, "
-                  + "\(killFractions.filter { $0 >= 0.8 }.count) in the last fifth; seed \(random.seed)): "
+                  + "\(killFractions.filter { $0 >= 0.8 }.count) in the last fifth, \(afterRename) right after the rename, "
+                  + "\(afterCreate) after the temporary file appeared; seed \(random.seed)): "
                   + "\(oldKept) kept the old map, \(newInPlace) left the new one, none partial or unreadable; "
                   + "\(leftovers.count) temporary files left, all reported by check and removed by the next build")
         }

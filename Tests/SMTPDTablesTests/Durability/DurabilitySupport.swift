@@ -5,6 +5,10 @@ import Testing
 /// Helpers for the durability tests: map sources with a known content per version, a child process
 /// that can be killed at a chosen moment, dumps with the real makemap, and a seeded random source.
 enum Durability {
+    /// Fewer rounds (set by .ci/sanitize: under a sanitizer every process is several times slower, and
+    /// the point there is memory and thread errors, not statistics).
+    static let quick = ProcessInfo.processInfo.environment["DURABILITY_QUICK"] == "1"
+
     /// A table source of `count` entries `kI<TAB>TAG-kI` (I from 0): every value names the version
     /// `TAG` and repeats its key, so a record from another version or a torn record is recognised.
     static func source(count: Int, tag: String) -> [UInt8] {
