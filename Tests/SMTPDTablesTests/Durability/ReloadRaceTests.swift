@@ -60,4 +60,43 @@ struct ReloadRaceTests {
                   + "continuously: A \(loads["A", default: 0]), B \(loads["B", default: 0]), \(broken.count) bad")
         }
     }
+
+    /// Regression: a lookup whose reload fails (here: a map being rewritten in place, as `cp new.db map.db`
+    /// does, seen half-written) used to throw; smtpd keeps its open handle when reopening fails, so it goes on
+    /// answering from the old map. Now the table answers from the entries it has, records why, and takes the
+    /// new map once it is whole.
+    @Test func failedReloadKeepsAnsweringFromTheOldEntries() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let target = dir + "/map.db", staging = dir + "/new.db"
+            for (tag, output) in [("v1", target), ("v2", staging)] {
+                let source = try TestSupport.write(bytes: Durability.source(count: 3000, tag: tag), to: "source-\(tag)", in: dir)
+                _ = try MapBuilder.build(from: .file(source), to: output)
+            }
+            let table = try Table(path: target, backend: .db)
+            #expect(try table.lookup("k7")?.value == "v1-k7")
+
+            let newBytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: staging)))
+            let fd = open(target, O_WRONLY | O_TRUNC)
+            #expect(fd >= 0)
+            defer { close(fd) }
+            func append(_ part: ArraySlice<UInt8>) {
+                part.withUnsafeBytes { raw in _ = write(fd, raw.baseAddress, raw.count) }
+            }
+            // Half written: not a usable database (libdb would read the missing pages as empty).
+            append(newBytes[..<(newBytes.count / 2)])
+            #expect(throws: TableError.self) { try Table(path: target, backend: .db) }
+            #expect(try table.lookup("k7")?.value == "v1-k7")
+            #expect(try table.lookup("k2999")?.value == "v1-k2999")
+            #expect(table.lastReloadError != nil)
+            #expect(table.count == 3000)
+            // Whole again: the next lookup takes the new map.
+            append(newBytes[(newBytes.count / 2)...])
+            #expect(try table.lookup("k7")?.value == "v2-k7")
+            #expect(table.lastReloadError == nil)
+            // An explicit reload still reports its failure.
+            #expect(ftruncate(fd, off_t(newBytes.count / 3)) == 0)
+            #expect(throws: TableError.self) { try table.reloadIfChanged() }
+            #expect(try table.lookup("k7")?.value == "v2-k7")
+        }
+    }
 }
