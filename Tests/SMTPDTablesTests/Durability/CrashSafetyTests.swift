@@ -73,12 +73,13 @@ struct CrashSafetyTests {
                 // How each kill is timed, by round: mostly a delay drawn over the whole run; every fourth one
                 // in its last fifth or a little past it (close, fsync, rename, directory fsync, removal of
                 // stale files); every fourth one right after the rename is seen (the target's inode changes),
-                // which load on the machine cannot make miss the end of the run. The last three kills follow
+                // which load on the machine cannot make miss the end of the run (at least one such kill lands
+                // before the last ones, whatever the count). The last three kills follow
                 // the creation of the temporary file, so that some are left for the checks below.
                 enum Timing { case delay(Double), afterRename, afterCreate }
                 let timing: Timing = kills >= Self.kills - 3 ? .afterCreate
+                    : round % 4 == 3 || (afterRename == 0 && kills >= Self.kills - 4) ? .afterRename
                     : round % 4 == 2 ? .delay(Double.random(in: 0.8...1.05, using: &random))
-                    : round % 4 == 3 ? .afterRename
                     : .delay(Double.random(in: 0...1, using: &random))
                 let estimate = buildTime()
                 let before = try Self.inode(target)
