@@ -48,7 +48,13 @@ public final class Table {
     /// The sub-addressing delimiter used by the mailaddr service (smtpd's `smtp sub-addr-delim`, default `+`).
     public let subaddressDelimiter: UInt8
     /// Whether lookups first check the file's mtime and reload a changed file, as smtpd does for db: tables.
+    /// A reload that fails during a lookup keeps the entries already loaded and is tried again at the next
+    /// lookup, as smtpd keeps its open handle when reopening fails (table_db.c `table_db_update`): a map
+    /// being rewritten in place (`cp new.db map.db`) is answered from the old entries, not with errors.
     public var reloadsOnChange: Bool
+    /// Why the last reload attempted by a lookup failed; nil when it succeeded or none was needed. The
+    /// entries in use are then still those of the last successful load.
+    public private(set) var lastReloadError: TableError?
 
     private var records: TableRecords
     private var stamp: FileStamp?
@@ -137,7 +143,8 @@ public final class Table {
     /// The number of distinct keys.
     public var count: Int { records.count }
 
-    /// Reloads the table if its file changed since it was read. Returns whether it did.
+    /// Reloads the table if its file changed since it was read. Returns whether it did. On failure the
+    /// entries already loaded stay in use and the error is thrown.
     @discardableResult
     public func reloadIfChanged() throws(TableError) -> Bool {
         let now = FileStamp.of(path: path)
@@ -148,7 +155,8 @@ public final class Table {
     }
 
     /// Finds the entry for `key` as `service` would (default: exact key). Returns nil when nothing matches.
-    /// Throws when the key is over smtpd's 1023-byte limit, or when a changed file fails to reload.
+    /// Throws when the key is over smtpd's 1023-byte limit. A changed file that fails to reload is answered
+    /// from the entries already loaded (see `reloadsOnChange`, `lastReloadError`).
     public func lookup(_ key: String, service: TableService = .string) throws(TableError) -> TableMatch? {
         try lookup(bytes: Array(key.utf8), service: service)
     }
@@ -196,10 +204,22 @@ public final class Table {
         guard key.count <= TableLineParser.maxKeyLength else {
             throw TableError(.keyTooLong, "lookup key too long (\(key.count) bytes, smtpd allows 1023)")
         }
-        if reloadsOnChange { try reloadIfChanged() }
+        reloadForLookup()
         // Most queries are already lower case: fold (and copy) only those that are not.
         let folded = key.contains(where: { ($0 &- 0x41) < 26 }) ? key.asciiLowercased() : key
         return records.find(folded, service: service)
+    }
+
+    /// Before a lookup: reload a changed file; when that fails, keep answering from the entries already
+    /// loaded (as smtpd keeps its open handle) and say why in `lastReloadError`.
+    private func reloadForLookup() {
+        guard reloadsOnChange else { return }
+        do {
+            try reloadIfChanged()
+            lastReloadError = nil
+        } catch {
+            lastReloadError = error
+        }
     }
 
     /// The reference walk, for verification and benchmarks: the same answer as `lookup(_:service:)`, found
@@ -214,7 +234,7 @@ public final class Table {
         guard key.count <= TableLineParser.maxKeyLength else {
             throw TableError(.keyTooLong, "lookup key too long (\(key.count) bytes, smtpd allows 1023)")
         }
-        if reloadsOnChange { try reloadIfChanged() }
+        reloadForLookup()
         return scanReference(key, service: service)
     }
 

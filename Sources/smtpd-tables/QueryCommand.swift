@@ -49,9 +49,23 @@ struct QueryCommand: ParsableCommand {
         let bulk = keys == ["-"]
         let labelled = bulk || keys.count > 1
 
+        // A changed map that cannot be read (yet) is answered from the last good load, as smtpd does; say so
+        // once per failure, on stderr, without failing the run.
+        var reloadWarned = false
+
         func answer(_ key: [UInt8]) {
             do {
-                guard let match = try table.lookup(bytes: key, service: service) else {
+                let match = try table.lookup(bytes: key, service: service)
+                if let failure = table.lastReloadError {
+                    if !reloadWarned {
+                        out.flush()
+                        Output.warn("\(failure.description) (answering from the previous load)")
+                        reloadWarned = true
+                    }
+                } else {
+                    reloadWarned = false
+                }
+                guard let match else {
                     missing += 1
                     return
                 }
