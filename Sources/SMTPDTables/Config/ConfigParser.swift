@@ -717,6 +717,16 @@ struct ConfigParser {
             if flags.contains(flag) { throw semantic("\(what) already specified for this rule") }
             flags.insert(flag)
         }
+        /// `[regex] <table>` after a condition's keyword: reads both, marks `flag` as given, and checks the
+        /// table's shape (a list, or a mapping too where `mappingAllowed` and no regex).
+        func tableCondition(_ flag: String, _ what: String, mappingAllowed: Bool = false) throws -> (TableReference, Bool) {
+            _ = try advance()
+            let regex = try accept(.regex)
+            let t = try tables()
+            try set(flag, flag)
+            try check(t, allow: mappingAllowed && !regex ? [.list, .hash] : [.list], what)
+            return (t, regex)
+        }
         while true {
             var negated = false
             if tok.isChar("!") {
@@ -727,18 +737,12 @@ struct ConfigParser {
             let kind: MatchConditionKind
             switch tok.kind {
             case .keyword(.tag):
-                _ = try advance()
-                regex = try accept(.regex)
-                let t = try tables()
-                try set("tag", "tag")
-                try check(t, allow: [.list], "tag")
+                let (t, r) = try tableCondition("tag", "tag")
+                regex = r
                 kind = .tag(t, regex: regex)
             case .keyword(.helo):
-                _ = try advance()
-                regex = try accept(.regex)
-                let t = try tables()
-                try set("helo", "helo")
-                try check(t, allow: [.list], "helo")
+                let (t, r) = try tableCondition("helo", "helo")
+                regex = r
                 kind = .helo(t, regex: regex)
             case .keyword(.tls):
                 _ = try advance()
@@ -758,12 +762,9 @@ struct ConfigParser {
                 }
             case .keyword(.mailFrom), .keyword(.rcptTo):
                 let isMailFrom = tok.isKeyword(.mailFrom)
-                _ = try advance()
-                regex = try accept(.regex)
-                let t = try tables()
                 let what = isMailFrom ? "mail-from" : "rcpt-to"
-                try set(what, what)
-                try check(t, allow: regex ? [.list] : [.list, .hash], what)
+                let (t, r) = try tableCondition(what, what, mappingAllowed: true)
+                regex = r
                 kind = isMailFrom ? .mailFrom(t, regex: regex) : .rcptTo(t, regex: regex)
             case .keyword(.from):
                 _ = try advance()
@@ -775,11 +776,8 @@ struct ConfigParser {
                 case .keyword(.any):
                     _ = try advance(); try set("from", "from"); kind = .fromAny
                 case .keyword(.src):
-                    _ = try advance()
-                    regex = try accept(.regex)
-                    let t = try tables()
-                    try set("from", "from")
-                    try check(t, allow: [.list], "from")
+                    let (t, r) = try tableCondition("from", "from")
+                    regex = r
                     kind = .fromSource(t, regex: regex)
                 case .keyword(.rdns):
                     _ = try advance()
@@ -807,11 +805,8 @@ struct ConfigParser {
                     }
                     flags.insert("auth")
                 case .keyword(.mailFrom):
-                    _ = try advance()
-                    regex = try accept(.regex)
-                    let t = try tables()
-                    try set("from", "from")
-                    try check(t, allow: regex ? [.list] : [.list, .hash], "from")
+                    let (t, r) = try tableCondition("from", "from", mappingAllowed: true)
+                    regex = r
                     kind = .fromMailFrom(t, regex: regex)
                     flags.insert("mail-from")
                 default:
@@ -825,18 +820,12 @@ struct ConfigParser {
                 case .keyword(.any):
                     _ = try advance(); try set("for", "for"); kind = .forAny
                 case .keyword(.domain):
-                    _ = try advance()
-                    regex = try accept(.regex)
-                    let t = try tables()
-                    try set("for", "for")
-                    try check(t, allow: [.list], "'for'")
+                    let (t, r) = try tableCondition("for", "'for'")
+                    regex = r
                     kind = .forDomain(t, regex: regex)
                 case .keyword(.rcptTo):
-                    _ = try advance()
-                    regex = try accept(.regex)
-                    let t = try tables()
-                    try set("for", "for")
-                    try check(t, allow: regex ? [.list] : [.list, .hash], "for")
+                    let (t, r) = try tableCondition("for", "for", mappingAllowed: true)
+                    regex = r
                     kind = .forRcptTo(t, regex: regex)
                     flags.insert("rcpt-to")
                 default:
