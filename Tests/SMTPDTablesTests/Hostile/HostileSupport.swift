@@ -23,7 +23,11 @@ enum Hostile {
     static func run(_ arguments: [String], stdin: Data? = nil, addressSpaceLimit: Int? = nil,
                     timeout: Double = 30) throws -> HostileOutcome {
         let process = Process()
-        if let limit = addressSpaceLimit, let prlimit = TestSupport.system("prlimit") {
+        // Sanitizer runtimes reserve terabytes of address space: an address-space limit cannot apply to them
+        // (.ci/sanitize sets ASAN_OPTIONS/TSAN_OPTIONS); the plain run of the suite keeps the bound.
+        let environment = ProcessInfo.processInfo.environment
+        let sanitized = environment["ASAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
+        if let limit = addressSpaceLimit, !sanitized, let prlimit = TestSupport.system("prlimit") {
             process.executableURL = URL(fileURLWithPath: prlimit)
             process.arguments = ["--as=\(limit)", tool] + arguments
         } else {
