@@ -10,7 +10,7 @@
 # Corpora: each target starts from the seeds in Fuzz/Corpus/<target>/ and grows a working corpus in
 # Fuzz/.work/<target>/ (kept between runs, not committed). A finding is written to Fuzz/.work/artifacts/
 # as <target>-crash-…, -timeout-… or -oom-…; replay one with `Fuzz/.build/release/<target> FILE`.
-# Limits per input: 10 s (a hang), 2 GiB RSS, 512 MiB in one allocation.
+# Limits per input: 10 s (a hang), 2 GiB RSS, 512 MiB in one allocation; 4 KiB long (FuzzDBFile: 32 KiB).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=(-max_total_time=60)
