@@ -12,6 +12,9 @@ let fuzzTargets = [
     "FuzzMatchers",        // domain/mailaddr/netaddr/regex matchers through a table, index vs reference walk
     "FuzzRelayHost",       // RelayHost
     "FuzzCredentials",     // credentials and userinfo values, Dovecot passwd-file lines, hash analysis
+    "FuzzConfig",          // SMTPDConfig.parse(bytes:path:), then a resolver on every accepted configuration
+    "FuzzForwardFile",     // ~/.forward and :include: files through the resolver, ForwardFile.parseLines
+    "FuzzDBFile",          // db: tables (DBTable, BerkeleyDB over libdb) on mutated database files
 ]
 
 /// SwiftPM names a path dependency after its folder (main, a worktree, CI's clone): use whatever it is.

@@ -10,7 +10,7 @@
 # Corpora: each target starts from the seeds in Fuzz/Corpus/<target>/ and grows a working corpus in
 # Fuzz/.work/<target>/ (kept between runs, not committed). A finding is written to Fuzz/.work/artifacts/
 # as <target>-crash-…, -timeout-… or -oom-…; replay one with `Fuzz/.build/release/<target> FILE`.
-# Limits per input: 10 s (a hang), 2 GiB RSS, 512 MiB in one allocation.
+# Limits per input: 10 s (a hang), 2 GiB RSS, 512 MiB in one allocation; 4 KiB long (FuzzDBFile: 32 KiB).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=(-max_total_time=60)
@@ -54,8 +54,11 @@ for t in "${targets[@]}"; do
     work="$here/.work/$t"
     mkdir -p "$work"
     log="$here/.work/$t.log"
+    # Database seeds are whole files of 4 KiB pages: let FuzzDBFile's inputs hold a few pages.
+    max_len=4096
+    [ "$t" = FuzzDBFile ] && max_len=32768
     echo "== $t (${mode[*]})"
-    "$bin/$t" "${mode[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=4096 \
+    "$bin/$t" "${mode[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=$max_len \
         -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work" "$here/Corpus/$t" >"$log" 2>&1
     status=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -49,7 +49,7 @@ struct BerkeleyDBError: Error, Equatable, Sendable, CustomStringConvertible {
     /// (not a db at all, truncated, or another access method than the one requested).
     var isFormatError: Bool {
         // Our open flags are valid, so EINVAL from opening means libdb did not like the file.
-        if code == EINVAL, function == "DB->open" || function == "DB->get_type" { return true }
+        if code == EINVAL, ["DB->open", "DB->get_type", "DB->verify"].contains(function) { return true }
         return code == DB_OLD_VERSION || code == DB_VERIFY_BAD || code == DB_PAGE_NOTFOUND
             || code == DB_RUNRECOVERY
     }
@@ -157,6 +157,7 @@ final class BerkeleyDB {
     ///   - cacheSize: bytes of cache, `nil` for libdb's default.
     static func open(readingFrom path: String, as method: AccessMethod? = nil,
                      cacheSize: Int? = nil) throws(BerkeleyDBError) -> BerkeleyDB {
+        try checkPages(path: path)
         let (db, errors) = try makeHandle(path: path)
         do throws(BerkeleyDBError) {
             if let cacheSize { try setCacheSize(db, cacheSize, path: path, errors: errors) }
@@ -175,6 +176,7 @@ final class BerkeleyDB {
                                       detail: "not a hash or btree database")
             }
             try checkLength(db, detected, path: path, errors: errors)
+            try verify(path: path)
             return BerkeleyDB(handle: db, path: path, accessMethod: detected, errors: errors)
         } catch {
             _ = db.pointee.close?(db, 0)
@@ -209,6 +211,116 @@ final class BerkeleyDB {
         if Int64(st.st_size) < expected {
             throw BerkeleyDBError(code: EINVAL, function: "DB->open", path: path,
                                   detail: "truncated file (\(st.st_size) bytes, the database has \(pages) pages of \(pageSize) bytes)")
+        }
+    }
+
+    /// Meta-page magic numbers (offset 12 of page 0) and page types (offset 25 of every page), from libdb's
+    /// db_page.h.
+    private enum Page {
+        static let btreeMagic: UInt32 = 0x053162, hashMagic: UInt32 = 0x061561
+        static let queueMagic: UInt32 = 0x042253, heapMagic: UInt32 = 0x074582
+        /// P_HASHMETA, P_BTREEMETA.
+        static let hashMeta: UInt8 = 8, btreeMeta: UInt8 = 9
+        /// P_INVALID, P_HASH_UNSORTED, P_OVERFLOW, P_HASH.
+        static let hashTypes: Set<UInt8> = [0, 2, 7, 13]
+        /// P_INVALID, P_IBTREE, P_IRECNO, P_LBTREE, P_LRECNO, P_OVERFLOW, P_LDUP.
+        static let btreeTypes: Set<UInt8> = [0, 3, 4, 5, 6, 7, 12]
+    }
+
+    /// Checks what libdb trusts before its own checks run, reading the file once (no libdb call):
+    ///
+    /// - the page size in the meta page (offset 20, in the byte order of the magic number): `DB->open` sets up
+    ///   its buffer pool with it before checking it, and a page size of 0 crashes it (SIGFPE in `__memp_fopen`);
+    /// - the btree minimum keys per page, which a cursor divides by (0: SIGFPE in `__bamc_refresh`);
+    /// - the meta page's type, and every page's type and page number: a page of another access method's type
+    ///   sends `DB->verify` into that method's checker (a heap page in a hash file: a double free in
+    ///   `__heap_vrfy`), and a page whose number is not its place is read by the cursor as another page.
+    ///
+    /// Found by fuzzing (Fuzz/Sources/FuzzDBFile). A queue or heap database is refused here as not a table;
+    /// a file that carries no libdb magic number is left for `DB->open` to refuse.
+    private static func checkPages(path: String) throws(BerkeleyDBError) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return }  // DB->open reports it
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return }
+        var header = [UInt8](repeating: 0, count: 26)
+        guard header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 26, 0) }) == 26 else { return }
+        func word(_ bytes: [UInt8], _ at: Int, swapped: Bool) -> UInt32 {
+            let v = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
+                | UInt32(bytes[at + 3]) << 24
+            return swapped ? v.byteSwapped : v
+        }
+        let known = [Page.btreeMagic, Page.hashMagic, Page.queueMagic, Page.heapMagic]
+        let swapped: Bool
+        if known.contains(word(header, 12, swapped: false)) {
+            swapped = false
+        } else if known.contains(word(header, 12, swapped: true)) {
+            swapped = true
+        } else {
+            return
+        }
+        func bad(_ detail: String, _ function: String = "DB->open") -> BerkeleyDBError {
+            BerkeleyDBError(code: EINVAL, function: function, path: path, detail: detail)
+        }
+        let magic = word(header, 12, swapped: swapped)
+        guard magic == Page.btreeMagic || magic == Page.hashMagic else {
+            throw bad("not a hash or btree database", "DB->get_type")
+        }
+        let isHash = magic == Page.hashMagic
+        let pageSize = Int(word(header, 20, swapped: swapped))
+        guard pageSize >= 512, pageSize <= 65536, pageSize & (pageSize - 1) == 0 else {
+            throw bad("bad page size \(pageSize) in the meta page")
+        }
+        guard header[25] == (isHash ? Page.hashMeta : Page.btreeMeta) else {
+            throw bad("meta page of type \(header[25])")
+        }
+        if !isHash {
+            // The btree meta page's minkey (offset 76): every cursor divides by twice it (`__bamc_refresh`);
+            // DB->set_bt_minkey accepts 2 and up.
+            var meta = [UInt8](repeating: 0, count: 80)
+            guard meta.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 80, 0) }) == 80 else {
+                throw bad("short meta page")
+            }
+            let minkey = word(meta, 76, swapped: swapped)
+            guard minkey >= 2, minkey <= 65536 else { throw bad("bad btree minkey \(minkey) in the meta page") }
+        }
+        let allowed = isHash ? Page.hashTypes : Page.btreeTypes
+        let pages = Int(st.st_size) / pageSize
+        let pagesPerChunk = max(1, (1 << 20) / pageSize)
+        var chunk = [UInt8](repeating: 0, count: pagesPerChunk * pageSize)
+        var first = 1
+        while first < pages {
+            let count = min(pagesPerChunk, pages - first)
+            let want = count * pageSize
+            let got = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(first * pageSize)) }
+            guard got == want else { throw BerkeleyDBError(code: EIO, function: "pread", path: path) }
+            for i in 0..<count {
+                let base = i * pageSize
+                let number = word(chunk, base + 8, swapped: swapped)
+                let type = chunk[base + 25]
+                guard allowed.contains(type) else { throw bad("page \(first + i) has type \(type)") }
+                guard number == UInt32(first + i) || (type == 0 && number == 0) else {
+                    throw bad("page \(first + i) is numbered \(number)")
+                }
+            }
+            first += count
+        }
+    }
+
+    /// Refuses a damaged file before any cursor or lookup reads it (`db_create`, then
+    /// `DB->verify(db, path, NULL, NULL, 0)`, which always destroys its handle).
+    ///
+    /// libdb's access paths trust every page they read: a file with a bad page number, type or item
+    /// offset (a corrupt or hostile file; the meta page alone is checked by `DB->open`) makes
+    /// `DBC->get` and `DB->get` read out of bounds and crash, where `DB->verify` walks the same pages
+    /// checking each one and answers `DB_VERIFY_BAD` (found by fuzzing, Fuzz/Sources/FuzzDBFile).
+    /// It reads the whole file once more, about as long as a cursor walk.
+    static func verify(path: String) throws(BerkeleyDBError) {
+        let (db, errors) = try makeHandle(path: path)
+        let rc = db.pointee.verify!(db, path, nil, nil, 0)
+        if rc != 0 {
+            throw BerkeleyDBError(code: rc, function: "DB->verify", path: path, detail: errors.take())
         }
     }
 
