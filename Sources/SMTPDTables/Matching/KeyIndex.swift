@@ -85,10 +85,13 @@ struct KeyIndex {
                 let s = slots[slot]
                 if s.entry == 0 { return nil }
                 if s.tag == tag {
-                    // Both reads below are addressed by the slot alone, so they are in flight together.
+                    // The length is checked before the bytes, so that a longer query never reads past the stored
+                    // key (and past the storage, for the last key of a file); the CPU still fetches both ahead.
                     let e = entries[Int(s.entry) - 1]
-                    let same = key.count == 0 || memcmp(storage.baseAddress! + Int(s.keyStart), key.baseAddress!, key.count) == 0
-                    if same, Int(e.keyLength) == key.count { return Int32(s.entry) - 1 }
+                    if Int(e.keyLength) == key.count,
+                       key.count == 0 || memcmp(storage.baseAddress! + Int(s.keyStart), key.baseAddress!, key.count) == 0 {
+                        return Int32(s.entry) - 1
+                    }
                 }
                 slot += 1
                 if slot == slots.count { slot = 0 }
