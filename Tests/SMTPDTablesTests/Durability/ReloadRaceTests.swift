@@ -20,19 +20,40 @@ struct ReloadRaceTests {
             }
             let target = dir + "/map.db"
             #expect(link("\(dir)/A.db", target) == 0 || errno == EEXIST)
-            // A writer process replacing the map by copies of A and B, renamed over it, for a few seconds.
-            let script = """
-                cd "$1" || exit 1
-                end=$(( $(date +%s) + ${DURABILITY_RACE_SECONDS:-3} ))
-                while [ "$(date +%s)" -lt "$end" ]; do
-                    cp A.db t.$$ && mv -f t.$$ map.db && cp B.db t.$$ && mv -f t.$$ map.db || exit 1
-                done
-                """
-            let writer = try Durability.start("/bin/sh", ["-c", script, "sh", dir])
+            // A writer thread replacing the map by copies of A and B, renamed over it, for a few seconds. (A
+            // thread, not a shell loop: thousands of cp/mv processes a second would wrap the PID space, which
+            // other tests running alongside rely on not to reuse a killed writer's PID.)
+            let versions = [try Data(contentsOf: URL(fileURLWithPath: "\(dir)/A.db")),
+                            try Data(contentsOf: URL(fileURLWithPath: "\(dir)/B.db"))]
+            let seconds = Double(ProcessInfo.processInfo.environment["DURABILITY_RACE_SECONDS"] ?? "") ?? 3
+            let writerDone = DispatchSemaphore(value: 0)
+            let writerFailure = NSLock()
+            nonisolated(unsafe) var writerError: String?
+            let thread = Thread {
+                let end = Date().addingTimeInterval(seconds)
+                var i = 0
+                let temporary = "\(dir)/t.writer"
+                while Date() < end {
+                    do {
+                        try versions[i % 2].write(to: URL(fileURLWithPath: temporary))
+                    } catch {
+                        writerFailure.withLock { writerError = "\(error)" }
+                        break
+                    }
+                    if rename(temporary, target) != 0 {
+                        writerFailure.withLock { writerError = "rename: errno \(errno)" }
+                        break
+                    }
+                    i += 1
+                }
+                writerDone.signal()
+            }
+            thread.start()
+            func writerRunning() -> Bool { writerDone.wait(timeout: .now()) != .success }
             var loads = ["A": 0, "B": 0], broken: [String] = []
             let following = try Table(path: target, backend: .db)
             var followed = Set<String>()
-            while writer.isRunning {
+            while writerRunning() {
                 do {
                     let table = try Table(path: target, backend: .db)
                     let version = Durability.version(of: table, expectedCount: table.count, tags: ["A", "B"])
@@ -51,8 +72,7 @@ struct ReloadRaceTests {
                     broken.append("\(error)")
                 }
             }
-            writer.waitUntilExit()
-            #expect(writer.terminationStatus == 0)
+            #expect(writerFailure.withLock { writerError } == nil)
             #expect(broken.isEmpty, "\(broken.count) bad loads, first: \(broken.prefix(3))")
             #expect(loads["A", default: 0] > 0 && loads["B", default: 0] > 0)
             #expect(followed == ["A", "B"])
