@@ -609,13 +609,17 @@ struct ConfigParser {
             if seen.contains(key) { throw semantic(message) }
             seen.insert(key)
         }
+        /// `KEYWORD STRING`, given at most once per action.
+        func stringOption(_ key: String) throws -> String {
+            _ = try advance()
+            let value = try expectString()
+            try once(key, "\(key) already specified for this dispatcher")
+            return value
+        }
         while true {
             switch tok.kind {
             case .keyword(.helo):
-                _ = try advance()
-                let h = try expectString()
-                try once("helo", "helo already specified for this dispatcher")
-                options.append(.helo(h))
+                options.append(.helo(try stringOption("helo")))
             case .keyword(.heloSrc):
                 _ = try advance()
                 let t = try tables()
@@ -623,25 +627,13 @@ struct ConfigParser {
                 try check(t, allow: [.hash], "helo-source")
                 options.append(.heloSource(t))
             case .keyword(.pki):
-                _ = try advance()
-                let p = try expectString()
-                try once("pki", "pki already specified for this dispatcher")
-                options.append(.pki(p))
+                options.append(.pki(try stringOption("pki")))
             case .keyword(.ca):
-                _ = try advance()
-                let p = try expectString()
-                try once("ca", "ca already specified for this dispatcher")
-                options.append(.ca(p))
+                options.append(.ca(try stringOption("ca")))
             case .keyword(.ciphers):
-                _ = try advance()
-                let p = try expectString()
-                try once("ciphers", "ciphers already specified for this dispatcher")
-                options.append(.ciphers(p))
+                options.append(.ciphers(try stringOption("ciphers")))
             case .keyword(.protocols):
-                _ = try advance()
-                let p = try expectString()
-                try once("protocols", "protocols already specified for this dispatcher")
-                options.append(.protocols(p))
+                options.append(.protocols(try stringOption("protocols")))
             case .keyword(.src):
                 _ = try advance()
                 let t = try tables()
@@ -649,10 +641,7 @@ struct ConfigParser {
                 try check(t, allow: [.list, .hash], "source")
                 options.append(.source(t))
             case .keyword(.mailFrom):
-                _ = try advance()
-                let m = try expectString()
-                try once("mail-from", "mail-from already specified for this dispatcher")
-                options.append(.mailFrom(m))
+                options.append(.mailFrom(try stringOption("mail-from")))
             case .keyword(.backup):
                 _ = try advance()
                 var mx: String?
