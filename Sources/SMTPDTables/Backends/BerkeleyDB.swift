@@ -287,7 +287,10 @@ final class BerkeleyDB {
         }
         let allowed = isHash ? Page.hashTypes : Page.btreeTypes
         let pages = Int(st.st_size) / pageSize
-        let pagesPerChunk = max(1, (1 << 20) / pageSize)
+        guard pages > 1 else { return }
+        // Up to 1 MiB at a time, no more than the file: a small table is opened often (one per lookup tool
+        // run, every input of the fuzzer) and should not pay for clearing a megabyte.
+        let pagesPerChunk = min(max(1, (1 << 20) / pageSize), pages - 1)
         var chunk = [UInt8](repeating: 0, count: pagesPerChunk * pageSize)
         var first = 1
         while first < pages {

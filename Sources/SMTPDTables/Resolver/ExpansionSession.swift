@@ -56,6 +56,17 @@ struct ExpansionSession {
     /// The context of insertions (smtpd's `expand->rule` and `expand->parent`).
     var currentRule: Int?
     var currentParent: Int?
+    /// The nodes `insert` compares a new node with: the non-duplicate ones, by the fields of `same` that never
+    /// change once inserted. A 100k-line include would otherwise compare every pair of nodes.
+    private var comparable: [NodeKey: [Int]] = [:]
+
+    /// Kind, domain and payload, with the subaddress delimiter read as NUL: cutting a tag writes a NUL over
+    /// the delimiter in place, and the node must stay where it was filed.
+    private struct NodeKey: Hashable {
+        let kind: ResolutionNode.Kind
+        let payload: [UInt8]
+        let domain: [UInt8]
+    }
 
     init(resolver: Resolver, recipient: MailAddress) {
         self.resolver = resolver
@@ -113,6 +124,12 @@ struct ExpansionSession {
         return ancestor(pa, .username) == ancestor(pb, .username)
     }
 
+    private func nodeKey(_ n: XNode) -> NodeKey {
+        let delimiter = config.subaddressingDelimiter
+        let payload = n.payload.contains(delimiter) ? n.payload.map { $0 == delimiter ? 0 : $0 } : n.payload
+        return NodeKey(kind: n.kind, payload: payload, domain: n.domain)
+    }
+
     /// expand.c `expand_insert`; returns whether the node was new.
     @discardableResult
     private mutating func insert(_ node: XNode) -> Bool {
@@ -123,12 +140,14 @@ struct ExpansionSession {
             n.depth = nodes[p].depth + 1
             if n.kind == .username, nodes[p].kind == .username, nodes[p].payload == n.payload { n.sameuser = true }
         }
-        if nodes.contains(where: { !$0.duplicate && same($0, n) }) {
+        let key = nodeKey(n)
+        if let filed = comparable[key], filed.contains(where: { same(nodes[$0], n) }) {
             n.duplicate = true
             nodes.append(n)
             return false
         }
         nodes.append(n)
+        comparable[key, default: []].append(nodes.count - 1)
         queue.append(nodes.count - 1)
         nodeCount += 1
         return true
@@ -182,11 +201,13 @@ struct ExpansionSession {
             case .error: return 6
             }
         }
+        struct TreeKey: Hashable { let order: Int, payload: [UInt8], domain: [UInt8] }
         var tree: [(Int, XNode, ExpansionNode)] = []
+        var inTree = Set<TreeKey>()
         for e in value {
             let x = xnode(e, table: table, key: key)
             let o = order(e.kind)
-            if tree.contains(where: { $0.0 == o && $0.1.payload == x.payload && $0.1.domain == x.domain }) { continue }
+            guard inTree.insert(TreeKey(order: o, payload: x.payload, domain: x.domain)).inserted else { continue }
             tree.append((o, x, e))
         }
         tree.sort { a, b in
@@ -202,6 +223,7 @@ struct ExpansionSession {
                 shown.depth = currentParent.map { nodes[$0].depth + 1 } ?? 0
                 shown.duplicate = false
                 nodes.append(shown)  // shown in the tree, never expanded
+                comparable[nodeKey(shown), default: []].append(nodes.count - 1)
                 guard let lines = ForwardFile.includeLines(path: e.value) else { continue }
                 for line in lines { _ = insertLine(line, table: ":include:", key: e.value) }
                 count += 1

@@ -277,6 +277,26 @@ import Testing
         }
     }
 
+    /// A mailing list the size real ones reach: every member twice, one with a tag. De-duplication compares
+    /// a new node with the nodes that could equal it, not with every node (a 10k-node list was 50M compares).
+    @Test func largeIncludeIsDeduplicated() throws {
+        let members = 5000
+        try TestSupport.withTemporaryDirectory { dir in
+            let names = (0..<members).map { "m\($0)" }
+            let users = names.enumerated().map { "\($1) \(2000 + $0):2000:$DIR/nohome" }.joined(separator: "\n")
+            let list = (names + names.reversed() + ["m7+news"]).joined(separator: ",\n") + "\n"
+            let f = try ResolverFixture(dir: dir, conf: Self.conf,
+                                        files: ["aliases": "big: :include:$DIR/list\n", "users": users, "list": list],
+                                        homeRoot: dir + "/fakeroot")
+            let r = try f.resolve("big@localhost")
+            #expect(r.accepted)
+            // address, username big, the include node, then each member once plus its second mention.
+            #expect(r.nodes.count == 3 + 2 * members + 1)
+            #expect(r.nodes.filter(\.duplicate).map(\.value) == Array(names.reversed()))
+            #expect(r.deliveries == names.map { Self.user($0) } + [Self.user("m7", sub: "news")])
+        }
+    }
+
     @Test func missingIncludeCountsAsNoAlias() throws {
         try withFixture { f in
             let r = try f.resolve("noinc@localhost")
