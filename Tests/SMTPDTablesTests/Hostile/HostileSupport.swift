@@ -22,45 +22,18 @@ enum Hostile {
     /// `timeout` seconds.
     static func run(_ arguments: [String], stdin: Data? = nil, addressSpaceLimit: Int? = nil,
                     timeout: Double = 30) throws -> HostileOutcome {
-        let process = Process()
         // Sanitizer runtimes reserve terabytes of address space: an address-space limit cannot apply to them
         // (.ci/sanitize sets ASAN_OPTIONS/TSAN_OPTIONS); the plain run of the suite keeps the bound.
         let environment = ProcessInfo.processInfo.environment
         let sanitized = environment["ASAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
+        let r: ProcessResult
         if let limit = addressSpaceLimit, !sanitized, let prlimit = TestSupport.system("prlimit") {
-            process.executableURL = URL(fileURLWithPath: prlimit)
-            process.arguments = ["--as=\(limit)", tool] + arguments
+            r = try TestSupport.run(prlimit, ["--as=\(limit)", tool] + arguments, stdin: stdin, timeout: timeout)
         } else {
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = arguments
+            r = try TestSupport.run(tool, arguments, stdin: stdin, timeout: timeout)
         }
-        let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = inPipe
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        if let stdin { try? inPipe.fileHandleForWriting.write(contentsOf: stdin) }
-        try? inPipe.fileHandleForWriting.close()
-        var timedOut = false
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            timedOut = true
-            kill(process.processIdentifier, SIGKILL)
-            finished.wait()
-        }
-        group.wait()
-        let signaled = process.terminationReason == .uncaughtSignal
-        return HostileOutcome(exitCode: signaled || timedOut ? nil : process.terminationStatus,
-                              signaled: signaled, timedOut: timedOut, stdout: [UInt8](outData),
-                              stderr: String(decoding: errData, as: UTF8.self))
+        return HostileOutcome(exitCode: r.signaled || r.timedOut ? nil : r.status, signaled: r.signaled,
+                              timedOut: r.timedOut, stdout: [UInt8](r.stdoutBytes), stderr: r.stderr)
     }
 
     /// Expects a clean failure: exit status 2 (no signal, no hang) and a message that starts with `prefix`

@@ -3,10 +3,15 @@ import Testing
 
 /// What a finished process left behind.
 struct ProcessResult: Sendable {
+    /// The exit status, or the signal number when `signaled`.
     var status: Int32
     var stdout: String
     var stderr: String
     var stdoutBytes: Data
+    /// Killed by a signal (ours after a timeout included).
+    var signaled = false
+    /// Killed with SIGKILL after `run`'s timeout.
+    var timedOut = false
 }
 
 enum TestSupport {
@@ -44,10 +49,12 @@ enum TestSupport {
     /// The real OpenSMTPD makemap (Debian's opensmtpd package), if installed.
     static var realMakemap: String? { system("makemap") }
 
-    /// Runs a program to completion, feeding `stdin`, and collects its output.
+    /// Runs a program to completion, feeding `stdin`, and collects its output; with a `timeout`, kills it
+    /// (SIGKILL) after that many seconds.
     @discardableResult
     static func run(_ path: String, _ arguments: [String], stdin: Data? = nil,
-                    environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> ProcessResult {
+                    environment: [String: String]? = nil, currentDirectory: String? = nil,
+                    timeout: Double? = nil) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -68,12 +75,24 @@ enum TestSupport {
         DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         if let stdin { try? inPipe.fileHandleForWriting.write(contentsOf: stdin) }
         try? inPipe.fileHandleForWriting.close()
+        var timedOut = false
+        if let timeout {
+            // Polled: a terminationHandler is called on a global-queue thread, which concurrent tests blocked
+            // in here can starve (a deadlock seen with two test threads on two cores).
+            let deadline = Date() + timeout
+            while process.isRunning, Date() < deadline { usleep(5_000) }
+            if process.isRunning {
+                timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
         process.waitUntilExit()
         group.wait()
         return ProcessResult(status: process.terminationStatus,
                              stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData, as: UTF8.self),
-                             stdoutBytes: outData)
+                             stdoutBytes: outData, signaled: process.terminationReason == .uncaughtSignal,
+                             timedOut: timedOut)
     }
 
     /// A fresh temporary directory, removed after `body`.
