@@ -46,7 +46,6 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         _ = action.text
     }
     for table in config.tables { _ = table.path; _ = table.isInlineMapping }
-    _ = config.rules.map { "\($0)" }
 
     guard let resolver = try? Resolver(config: config, options: resolverOptions) else { return 0 }
     for recipient in ["root", "bob@example.org", "<postmaster@mx.example.org>", "a+b@[127.0.0.1]"] {
