@@ -275,15 +275,17 @@ final class BerkeleyDB {
         guard header[25] == (isHash ? Page.hashMeta : Page.btreeMeta) else {
             throw bad("meta page of type \(header[25])")
         }
+        var root: UInt32 = 0
         if !isHash {
             // The btree meta page's minkey (offset 76): every cursor divides by twice it (`__bamc_refresh`);
-            // DB->set_bt_minkey accepts 2 and up.
-            var meta = [UInt8](repeating: 0, count: 80)
-            guard meta.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 80, 0) }) == 80 else {
+            // DB->set_bt_minkey accepts 2 and up. The root page number follows at offset 88.
+            var meta = [UInt8](repeating: 0, count: 92)
+            guard meta.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 92, 0) }) == 92 else {
                 throw bad("short meta page")
             }
             let minkey = word(meta, 76, swapped: swapped)
             guard minkey >= 2, minkey <= 65536 else { throw bad("bad btree minkey \(minkey) in the meta page") }
+            root = word(meta, 88, swapped: swapped)
         }
         let allowed = isHash ? Page.hashTypes : Page.btreeTypes
         let pages = Int(st.st_size) / pageSize
@@ -292,6 +294,7 @@ final class BerkeleyDB {
         // run, every input of the fuzzer) and should not pay for clearing a megabyte.
         let pagesPerChunk = min(max(1, (1 << 20) / pageSize), pages - 1)
         var chunk = [UInt8](repeating: 0, count: pagesPerChunk * pageSize)
+        var links = isHash ? nil : BtreeLinks(pages: pages, swapped: swapped)
         var first = 1
         while first < pages {
             let count = min(pagesPerChunk, pages - first)
@@ -306,8 +309,91 @@ final class BerkeleyDB {
                 guard number == UInt32(first + i) || (type == 0 && number == 0) else {
                     throw bad("page \(first + i) is numbered \(number)")
                 }
+                links?.record(chunk[base..<base + pageSize])
             }
             first += count
+        }
+        if let links, let problem = links.treeProblem(root: root) { throw bad(problem, "DB->verify") }
+    }
+
+    /// The page references a btree file's `DB->verify` follows by recursion (`__bam_vrfy_subtree`): from an
+    /// internal page to its children, from a leaf item to an off-page duplicate tree. The verifier trusts
+    /// them to form a tree: a page that is its own descendant sends it into endless recursion (a stack
+    /// overflow; db5.3_verify dies the same way on such a file), a page linked twice is visited again for
+    /// every link. In a sound file every page has one parent and a tree is at most 255 levels deep (the
+    /// level is a byte), plus as many for a duplicate tree below a leaf.
+    private struct BtreeLinks {
+        static let maxDepth = 512
+        let swapped: Bool
+        /// Page p's references are `targets[start[p]..<start[p + 1]]`; page 0 (the meta page) has none.
+        var start: [Int] = [0, 0]
+        var targets: [UInt32] = []
+
+        init(pages: Int, swapped: Bool) {
+            self.swapped = swapped
+            start.reserveCapacity(pages + 1)
+        }
+
+        private func u16(_ page: ArraySlice<UInt8>, _ at: Int) -> Int {
+            let i = page.startIndex + at
+            let v = UInt16(page[i]) | UInt16(page[i + 1]) << 8
+            return Int(swapped ? v.byteSwapped : v)
+        }
+
+        private func u32(_ page: ArraySlice<UInt8>, _ at: Int) -> UInt32 {
+            let i = page.startIndex + at
+            let v = UInt32(page[i]) | UInt32(page[i + 1]) << 8 | UInt32(page[i + 2]) << 16 | UInt32(page[i + 3]) << 24
+            return swapped ? v.byteSwapped : v
+        }
+
+        /// Adds the references of the next page (pages are recorded in order from page 1). Item offsets
+        /// outside the page are skipped: the verifier reports those pages before it recurses.
+        mutating func record(_ page: ArraySlice<UInt8>) {
+            defer { start.append(targets.count) }
+            let type = page[page.startIndex + 25]
+            // P_IBTREE (item: length, type, pad, child page), P_IRECNO (child page, record count), P_LBTREE.
+            guard type == 3 || type == 4 || type == 5 else { return }
+            let size = page.count
+            let items = min(u16(page, 20), (size - 26) / 2)
+            for i in 0..<items {
+                let offset = u16(page, 26 + 2 * i)
+                switch type {
+                case 3 where offset + 8 <= size: targets.append(u32(page, offset + 4))
+                case 4 where offset + 4 <= size: targets.append(u32(page, offset))
+                // A B_DUPLICATE leaf item (type byte at 2, less the B_DELETE flag) names a duplicate tree's root.
+                case 5 where offset + 8 <= size && page[page.startIndex + offset + 2] & 0x7F == 2:
+                    targets.append(u32(page, offset + 4))
+                default: break
+                }
+            }
+        }
+
+        /// Walks the references from `root` without recursion; nil when they form a tree of bounded depth.
+        func treeProblem(root: UInt32) -> String? {
+            let pages = start.count - 1
+            // A root or child outside the file is reported by the verifier, without recursing into it.
+            func inFile(_ page: UInt32) -> Bool { page >= 1 && Int(page) < pages }
+            guard inFile(root) else { return nil }
+            var seen = [Bool](repeating: false, count: pages)
+            var path: [(page: Int, next: Int)] = [(Int(root), start[Int(root)])]
+            seen[Int(root)] = true
+            while let top = path.last {
+                guard top.next < start[top.page + 1] else {
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let child = targets[top.next]
+                guard inFile(child) else { continue }
+                if seen[Int(child)] {
+                    return path.contains(where: { $0.page == Int(child) })
+                        ? "btree page \(child) is its own descendant" : "btree page \(child) is linked twice"
+                }
+                guard path.count < Self.maxDepth else { return "btree deeper than \(Self.maxDepth) levels" }
+                seen[Int(child)] = true
+                path.append((Int(child), start[Int(child)]))
+            }
+            return nil
         }
     }
 

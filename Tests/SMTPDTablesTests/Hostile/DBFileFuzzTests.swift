@@ -150,4 +150,49 @@ struct DBFileFuzzTests {
             #expect(error?.message.hasPrefix("not a usable database:") == true)
         }
     }
+
+    /// A three-level btree of 512-byte pages (200 keys through our writer), its root page, and where the
+    /// root's item N keeps its child's page number.
+    static func threeLevelBtree(in dir: String) throws -> (bytes: [UInt8], root: Int, childPointer: (Int) -> Int) {
+        let path = dir + "/tree.db"
+        let db = try BerkeleyDB.create(at: path, method: .btree, options: .init(pageSize: 512))
+        for i in 0..<200 { _ = try db.put(Array("user\(i)@example.org".utf8) + [0], Array("mailbox \(i)".utf8) + [0]) }
+        try db.close()
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let root = u32(bytes, 88)
+        // The root is an internal page (P_IBTREE): item offsets follow its 26-byte header, and an item holds
+        // its child's page number at byte 4.
+        return (bytes, root, { root * 512 + (Int(bytes[root * 512 + 26 + 2 * $0]) | Int(bytes[root * 512 + 27 + 2 * $0]) << 8) + 4 })
+    }
+
+    static func u32(_ bytes: [UInt8], _ at: Int) -> Int {
+        Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+    }
+
+    /// The root's second child pointer turned into the root's own number: DB->verify recursed without end
+    /// (`__bam_vrfy_subtree`, a stack overflow; db5.3_verify dies the same way on this file). Also a child
+    /// linked from two items, which the verifier would walk twice.
+    @Test("a btree page that is its own descendant, or linked twice, is refused before DB->verify")
+    func btreeCycle() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let (bytes, root, childPointer) = try Self.threeLevelBtree(in: dir)
+            #expect(bytes[root * 512 + 25] == 3 && bytes[root * 512 + 24] >= 2, "the root is an internal page")
+            let intact = try TestSupport.write(bytes: bytes, to: "intact.db", in: dir)
+            #expect(try Table(path: intact, backend: .db).count == 200)
+
+            func withChild(_ item: Int, pointingTo page: Int) -> [UInt8] {
+                var patched = bytes
+                for k in 0..<4 { patched[childPointer(item) + k] = UInt8(truncatingIfNeeded: page >> (8 * k)) }
+                return patched
+            }
+            let first = Self.u32(bytes, childPointer(0)), second = Self.u32(bytes, childPointer(1))
+            #expect(second != root && second != first)
+            let (cycle, cycleHash) = try Self.errors(withChild(1, pointingTo: root))
+            #expect(cycle?.kind == .format)
+            #expect(cycle?.message == "not a usable database: btree page \(root) is its own descendant")
+            #expect(cycleHash?.isFormatError == true)
+            let (twice, _) = try Self.errors(withChild(1, pointingTo: first))
+            #expect(twice?.message == "not a usable database: btree page \(first) is linked twice")
+        }
+    }
 }
