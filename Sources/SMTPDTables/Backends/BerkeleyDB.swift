@@ -244,8 +244,8 @@ final class BerkeleyDB {
         defer { Glibc.close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return }
-        var header = [UInt8](repeating: 0, count: 26)
-        guard header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 26, 0) }) == 26 else { return }
+        var header = [UInt8](repeating: 0, count: 27)
+        guard header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 27, 0) }) == 27 else { return }
         func word(_ bytes: [UInt8], _ at: Int, swapped: Bool) -> UInt32 {
             let v = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
                 | UInt32(bytes[at + 3]) << 24
@@ -275,6 +275,9 @@ final class BerkeleyDB {
         guard header[25] == (isHash ? Page.hashMeta : Page.btreeMeta) else {
             throw bad("meta page of type \(header[25])")
         }
+        // DBMETA_PART_RANGE, DBMETA_PART_CALLBACK: DB->open of a partitioned database walks the tree for
+        // its partition keys before anything is verified. makemap never writes one.
+        guard header[26] & 0x06 == 0 else { throw bad("partitioned database") }
         var root: UInt32 = 0
         if !isHash {
             // The btree meta page's minkey (offset 76): every cursor divides by twice it (`__bamc_refresh`);
@@ -320,18 +323,25 @@ final class BerkeleyDB {
     /// internal page to its children, from a leaf item to an off-page duplicate tree. The verifier trusts
     /// them to form a tree: a page that is its own descendant sends it into endless recursion (a stack
     /// overflow; db5.3_verify dies the same way on such a file), a page linked twice is visited again for
-    /// every link. In a sound file every page has one parent and a tree is at most 255 levels deep (the
-    /// level is a byte), plus as many for a duplicate tree below a leaf.
+    /// every link; `DB->open` and cursors descend from the root until they reach a leaf, and loop on a child
+    /// that is not one level down (a zeroed page). In a sound file every page has one parent, a child is one
+    /// level below its internal page and of the same kind (internal above level 1, a leaf at level 1), and
+    /// a tree is at most 255 levels deep (the level is a byte), plus as many for a duplicate tree.
     private struct BtreeLinks {
         static let maxDepth = 512
         let swapped: Bool
         /// Page p's references are `targets[start[p]..<start[p + 1]]`; page 0 (the meta page) has none.
         var start: [Int] = [0, 0]
         var targets: [UInt32] = []
+        /// Each page's type and level (offsets 25 and 24).
+        var types: [UInt8] = [0]
+        var levels: [UInt8] = [0]
 
         init(pages: Int, swapped: Bool) {
             self.swapped = swapped
             start.reserveCapacity(pages + 1)
+            types.reserveCapacity(pages)
+            levels.reserveCapacity(pages)
         }
 
         private func u16(_ page: ArraySlice<UInt8>, _ at: Int) -> Int {
@@ -351,6 +361,8 @@ final class BerkeleyDB {
         mutating func record(_ page: ArraySlice<UInt8>) {
             defer { start.append(targets.count) }
             let type = page[page.startIndex + 25]
+            types.append(type)
+            levels.append(page[page.startIndex + 24])
             // P_IBTREE (item: length, type, pad, child page), P_IRECNO (child page, record count), P_LBTREE.
             guard type == 3 || type == 4 || type == 5 else { return }
             let size = page.count
@@ -374,6 +386,10 @@ final class BerkeleyDB {
             // A root or child outside the file is reported by the verifier, without recursing into it.
             func inFile(_ page: UInt32) -> Bool { page >= 1 && Int(page) < pages }
             guard inFile(root) else { return nil }
+            // P_IBTREE, P_IRECNO, P_LBTREE, P_LRECNO.
+            guard [3, 4, 5, 6].contains(types[Int(root)]) else {
+                return "btree root page \(root) has type \(types[Int(root)])"
+            }
             var seen = [Bool](repeating: false, count: pages)
             var path: [(page: Int, next: Int)] = [(Int(root), start[Int(root)])]
             seen[Int(root)] = true
@@ -389,11 +405,28 @@ final class BerkeleyDB {
                     return path.contains(where: { $0.page == Int(child) })
                         ? "btree page \(child) is its own descendant" : "btree page \(child) is linked twice"
                 }
+                if let problem = linkProblem(from: top.page, to: Int(child)) { return problem }
                 guard path.count < Self.maxDepth else { return "btree deeper than \(Self.maxDepth) levels" }
                 seen[Int(child)] = true
                 path.append((Int(child), start[Int(child)]))
             }
             return nil
+        }
+
+        /// What is wrong with a link from `parent` to `child`, by their types and levels.
+        private func linkProblem(from parent: Int, to child: Int) -> String? {
+            let type = types[child], level = levels[child]
+            if types[parent] == 5 {
+                // A leaf's duplicate tree: its root is internal (P_IBTREE, P_IRECNO) or a P_LDUP leaf.
+                return [3, 4, 12].contains(type) ? nil : "btree page \(child), a duplicate tree, has type \(type)"
+            }
+            let parentLevel = levels[parent]
+            guard parentLevel >= 2, level == parentLevel - 1 else {
+                return "btree page \(child) has level \(level) under page \(parent) at level \(parentLevel)"
+            }
+            // Internal pages above level 1 are of the parent's kind; level 1 holds P_LBTREE, P_LRECNO or P_LDUP.
+            let fits = level > 1 ? type == types[parent] : [5, 6, 12].contains(type)
+            return fits ? nil : "btree page \(child) at level \(level) has type \(type)"
         }
     }
 

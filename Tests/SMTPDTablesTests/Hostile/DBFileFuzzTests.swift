@@ -195,4 +195,26 @@ struct DBFileFuzzTests {
             #expect(twice?.message == "not a usable database: btree page \(first) is linked twice")
         }
     }
+
+    /// A meta page that says the database is partitioned (DBMETA_PART_RANGE in its flags byte, 26): DB->open
+    /// looked for the partition keys by descending the tree, and looped for ever on a root whose children were
+    /// zeroed pages. Both are refused before libdb opens the file.
+    @Test("a partitioned database, or a child page that is not one level down, is refused before DB->open")
+    func btreeLevelsAndPartitions() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let (bytes, root, childPointer) = try Self.threeLevelBtree(in: dir)
+            var partitioned = bytes
+            partitioned[26] |= 0x02
+            let (partition, partitionHash) = try Self.errors(partitioned)
+            #expect(partition?.message == "not a usable database: partitioned database")
+            #expect(partitionHash?.isFormatError == true)
+
+            let child = Self.u32(bytes, childPointer(0))
+            var zeroed = bytes
+            zeroed.replaceSubrange(child * 512..<(child + 1) * 512, with: repeatElement(0, count: 512))
+            let level = bytes[root * 512 + 24]
+            let (table, _) = try Self.errors(zeroed)
+            #expect(table?.message == "not a usable database: btree page \(child) has level 0 under page \(root) at level \(level)")
+        }
+    }
 }
