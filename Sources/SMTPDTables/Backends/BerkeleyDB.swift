@@ -225,6 +225,37 @@ final class BerkeleyDB {
         static let hashTypes: Set<UInt8> = [0, 2, 7, 13]
         /// P_INVALID, P_IBTREE, P_IRECNO, P_LBTREE, P_LRECNO, P_OVERFLOW, P_LDUP.
         static let btreeTypes: Set<UInt8> = [0, 3, 4, 5, 6, 7, 12]
+
+        /// What is wrong with the items of a hash page (P_HASH, P_HASH_UNSORTED), which a cursor trusts and
+        /// `DB->verify` lets through: items are key/data pairs packed down from the end of the page, so item
+        /// i runs from its offset to item i-1's (the page end for item 0); a cursor copies that many bytes.
+        /// An odd count or offsets out of order made it copy from past the page (found by fuzzing).
+        static func hashItemProblem(_ page: ArraySlice<UInt8>, swapped: Bool) -> String? {
+            func u16(_ at: Int) -> Int {
+                let v = UInt16(page[page.startIndex + at]) | UInt16(page[page.startIndex + at + 1]) << 8
+                return Int(swapped ? v.byteSwapped : v)
+            }
+            let size = page.count
+            let entries = u16(20), lowest = u16(22)
+            guard entries % 2 == 0 else { return "odd number of hash items (\(entries))" }
+            let indexEnd = 26 + 2 * entries
+            guard indexEnd <= lowest, lowest <= size else { return "free space offset \(lowest) out of the page" }
+            var end = size
+            for i in 0..<entries {
+                let offset = u16(26 + 2 * i)
+                guard offset >= lowest, offset < end else { return "hash item \(i) at \(offset) out of place" }
+                let length = end - offset
+                switch page[page.startIndex + offset] {
+                case 1: break  // H_KEYDATA: the bytes after the type
+                // H_OFFPAGE: type, 3 unused, page number, total length.
+                case 3 where length >= 12: break
+                case 2, 4: return "hash item \(i) is a set of duplicates (makemap never writes one)"
+                default: return "hash item \(i) of type \(page[page.startIndex + offset]), \(length) bytes"
+                }
+                end = offset
+            }
+            return nil
+        }
     }
 
     /// Checks what libdb trusts before its own checks run, reading the file once (no libdb call):
@@ -298,6 +329,8 @@ final class BerkeleyDB {
         let pagesPerChunk = min(max(1, (1 << 20) / pageSize), pages - 1)
         var chunk = [UInt8](repeating: 0, count: pagesPerChunk * pageSize)
         var links = isHash ? nil : BtreeLinks(pages: pages, swapped: swapped)
+        // Reported once every page's type and number passed: those are the first thing to be wrong.
+        var itemProblem: String?
         var first = 1
         while first < pages {
             let count = min(pagesPerChunk, pages - first)
@@ -313,9 +346,14 @@ final class BerkeleyDB {
                     throw bad("page \(first + i) is numbered \(number)")
                 }
                 links?.record(chunk[base..<base + pageSize])
+                if isHash, itemProblem == nil, type == 2 || type == 13,
+                   let problem = Page.hashItemProblem(chunk[base..<base + pageSize], swapped: swapped) {
+                    itemProblem = "\(problem) on page \(first + i)"
+                }
             }
             first += count
         }
+        if let itemProblem { throw bad(itemProblem) }
         if let links, let problem = links.treeProblem(root: root) { throw bad(problem, "DB->verify") }
     }
 

@@ -217,4 +217,35 @@ struct DBFileFuzzTests {
             #expect(table?.message == "not a usable database: btree page \(child) has level 0 under page \(root) at level \(level)")
         }
     }
+
+    /// A two-pair hash table (makemap's format, 512-byte pages through our writer) whose page holding the
+    /// pairs claims one more item than it has: libdb's cursor took the missing item's length from the index
+    /// slot after the last, copied from past the page (ASan: heap-buffer-overflow in `__db_retcopy`), and
+    /// `DB->verify` passed the file (db5.3_verify does too).
+    @Test("a hash page with an odd item count or items out of place is refused before a cursor reads it")
+    func hashItemLayout() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let path = dir + "/hash.db"
+            let db = try BerkeleyDB.create(at: path, method: .hash, options: .init(pageSize: 512))
+            _ = try db.put(Array("root".utf8) + [0], Array("alice".utf8) + [0])
+            _ = try db.put(Array("bob".utf8) + [0], Array("bob@example.org".utf8) + [0])
+            try db.close()
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            #expect(try Table(path: try TestSupport.write(bytes: bytes, to: "intact.db", in: dir), backend: .db).count == 2)
+            // The first P_HASH page (type 13 at byte 25) holding items.
+            let page = try #require((1..<bytes.count / 512).first { bytes[$0 * 512 + 25] == 13 && bytes[$0 * 512 + 20] > 0 })
+            var odd = bytes
+            odd[page * 512 + 20] += 1
+            let (oddError, oddHash) = try Self.errors(odd)
+            #expect(oddError?.message == "not a usable database: odd number of hash items (\(odd[page * 512 + 20])) on page \(page)")
+            #expect(oddHash?.isFormatError == true)
+            var swapped = bytes
+            // Items out of order: the first item's offset below the second's.
+            swapped.swapAt(page * 512 + 26, page * 512 + 28)
+            swapped.swapAt(page * 512 + 27, page * 512 + 29)
+            let (order, _) = try Self.errors(swapped)
+            #expect(order?.message.hasPrefix("not a usable database: hash item 1 at") == true)
+            #expect(order?.message.hasSuffix("out of place on page \(page)") == true)
+        }
+    }
 }
