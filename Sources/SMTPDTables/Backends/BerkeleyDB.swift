@@ -320,6 +320,10 @@ final class BerkeleyDB {
             let minkey = word(meta, 76, swapped: swapped)
             guard minkey >= 2, minkey <= 65536 else { throw bad("bad btree minkey \(minkey) in the meta page") }
             root = word(meta, 88, swapped: swapped)
+            // BTM_COMPRESS in the meta page's flags (offset 48): the cursor then decodes prefix-compressed
+            // records and trusts their lengths (a heap overflow in `__bamc_compress_get`, found by fuzzing).
+            // makemap never writes one.
+            guard word(meta, 48, swapped: swapped) & 0x80 == 0 else { throw bad("compressed btree") }
         }
         let allowed = isHash ? Page.hashTypes : Page.btreeTypes
         let pages = Int(st.st_size) / pageSize

@@ -199,7 +199,7 @@ struct DBFileFuzzTests {
     /// A meta page that says the database is partitioned (DBMETA_PART_RANGE in its flags byte, 26): DB->open
     /// looked for the partition keys by descending the tree, and looped for ever on a root whose children were
     /// zeroed pages. Both are refused before libdb opens the file.
-    @Test("a partitioned database, or a child page that is not one level down, is refused before DB->open")
+    @Test("a partitioned or compressed database, or a child page that is not one level down, is refused")
     func btreeLevelsAndPartitions() throws {
         try TestSupport.withTemporaryDirectory { dir in
             let (bytes, root, childPointer) = try Self.threeLevelBtree(in: dir)
@@ -208,6 +208,12 @@ struct DBFileFuzzTests {
             let (partition, partitionHash) = try Self.errors(partitioned)
             #expect(partition?.message == "not a usable database: partitioned database")
             #expect(partitionHash?.isFormatError == true)
+            // BTM_COMPRESS in the flags word (offset 48): the cursor's decompression trusted the record lengths
+            // (ASan: heap-buffer-overflow in __bamc_compress_get).
+            var compressed = bytes
+            compressed[48] |= 0x80
+            let (compression, _) = try Self.errors(compressed)
+            #expect(compression?.message == "not a usable database: compressed btree")
 
             let child = Self.u32(bytes, childPointer(0))
             var zeroed = bytes
