@@ -226,15 +226,27 @@ final class BerkeleyDB {
         /// P_INVALID, P_IBTREE, P_IRECNO, P_LBTREE, P_LRECNO, P_OVERFLOW, P_LDUP.
         static let btreeTypes: Set<UInt8> = [0, 3, 4, 5, 6, 7, 12]
 
+        /// The little-endian 16-bit word at `at` in `bytes` (from its start index), byte-swapped for a file of
+        /// the other byte order.
+        static func u16(_ bytes: ArraySlice<UInt8>, _ at: Int, swapped: Bool) -> Int {
+            let i = bytes.startIndex + at
+            let v = UInt16(bytes[i]) | UInt16(bytes[i + 1]) << 8
+            return Int(swapped ? v.byteSwapped : v)
+        }
+
+        /// The 32-bit word at `at`, as `u16`.
+        static func u32(_ bytes: ArraySlice<UInt8>, _ at: Int, swapped: Bool) -> UInt32 {
+            let i = bytes.startIndex + at
+            let v = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+            return swapped ? v.byteSwapped : v
+        }
+
         /// What is wrong with the items of a hash page (P_HASH, P_HASH_UNSORTED), which a cursor trusts and
         /// `DB->verify` lets through: items are key/data pairs packed down from the end of the page, so item
         /// i runs from its offset to item i-1's (the page end for item 0); a cursor copies that many bytes.
         /// An odd count or offsets out of order made it copy from past the page (found by fuzzing).
         static func hashItemProblem(_ page: ArraySlice<UInt8>, swapped: Bool) -> String? {
-            func u16(_ at: Int) -> Int {
-                let v = UInt16(page[page.startIndex + at]) | UInt16(page[page.startIndex + at + 1]) << 8
-                return Int(swapped ? v.byteSwapped : v)
-            }
+            func u16(_ at: Int) -> Int { Page.u16(page, at, swapped: swapped) }
             let size = page.count
             let entries = u16(20), lowest = u16(22)
             guard entries % 2 == 0 else { return "odd number of hash items (\(entries))" }
@@ -277,11 +289,7 @@ final class BerkeleyDB {
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return }
         var header = [UInt8](repeating: 0, count: 27)
         guard header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 27, 0) }) == 27 else { return }
-        func word(_ bytes: [UInt8], _ at: Int, swapped: Bool) -> UInt32 {
-            let v = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
-                | UInt32(bytes[at + 3]) << 24
-            return swapped ? v.byteSwapped : v
-        }
+        func word(_ bytes: [UInt8], _ at: Int, swapped: Bool) -> UInt32 { Page.u32(bytes[...], at, swapped: swapped) }
         let known = [Page.btreeMagic, Page.hashMagic, Page.queueMagic, Page.heapMagic]
         let swapped: Bool
         if known.contains(word(header, 12, swapped: false)) {
@@ -386,17 +394,8 @@ final class BerkeleyDB {
             levels.reserveCapacity(pages)
         }
 
-        private func u16(_ page: ArraySlice<UInt8>, _ at: Int) -> Int {
-            let i = page.startIndex + at
-            let v = UInt16(page[i]) | UInt16(page[i + 1]) << 8
-            return Int(swapped ? v.byteSwapped : v)
-        }
-
-        private func u32(_ page: ArraySlice<UInt8>, _ at: Int) -> UInt32 {
-            let i = page.startIndex + at
-            let v = UInt32(page[i]) | UInt32(page[i + 1]) << 8 | UInt32(page[i + 2]) << 16 | UInt32(page[i + 3]) << 24
-            return swapped ? v.byteSwapped : v
-        }
+        private func u16(_ page: ArraySlice<UInt8>, _ at: Int) -> Int { Page.u16(page, at, swapped: swapped) }
+        private func u32(_ page: ArraySlice<UInt8>, _ at: Int) -> UInt32 { Page.u32(page, at, swapped: swapped) }
 
         /// Adds the references of the next page (pages are recorded in order from page 1). Item offsets
         /// outside the page are skipped: the verifier reports those pages before it recurses.
