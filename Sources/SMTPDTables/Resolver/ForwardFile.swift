@@ -105,7 +105,10 @@ enum ForwardFile {
         }
 
         var result: [[UInt8]] = []
-        var buffer: [UInt8]? = nil
+        // The joined line so far, appended to in place (joining by concatenation was quadratic in the number of
+        // continued lines); `joining` says whether a line has been started (an empty one counts).
+        var buffer: [UInt8] = []
+        var joining = false
         var index = 0
         while index < raw.count {
             var more = false
@@ -116,18 +119,20 @@ enum ForwardFile {
                 more = false
                 if let comment, let c = line.indices.first(where: { line[$0] == comment && !escaped(line, $0) }) {
                     line = line[line.startIndex..<c]
-                    more = line.isEmpty && buffer == nil
+                    more = line.isEmpty && !joining
                 }
                 if line.last == 0x0A { line = line.dropLast() }
                 if let last = line.indices.last, line[last] == continuation, !escaped(line, last) {
                     line = line.dropLast()
                     more = true
                 }
-                if line.isEmpty && buffer != nil { continue }
-                buffer = (buffer ?? []) + line
+                if line.isEmpty && joining { continue }
+                buffer.append(contentsOf: line)
+                joining = true
             } while more
-            if let b = buffer { result.append(b) }
-            buffer = nil
+            if joining { result.append(buffer) }
+            buffer = []
+            joining = false
         }
         return result
     }
