@@ -51,7 +51,7 @@ extension LookupValue {
             guard let m = MailAddress(match.key) else { throw TableError(.invalidValue, "invalid mail address") }
             return .mailaddr(m)
         case .credentials:
-            return .credentials(try Credentials(key: match.key, value: text))
+            return .credentials(try Credentials(key: match.keyBytes, value: match.valueBytes ?? match.keyBytes))
         case .userinfo:
             return .userinfo(try UserInfo(key: match.key, value: text))
         case .source:

@@ -46,7 +46,7 @@ struct VerifyCommand: ParsableCommand {
 
         let where_ = match.line.map { "\(credentials.path):\($0)" } ?? credentials.path
         do {
-            let smtpd = try SMTPDCredentials(key: match.keyBytes, value: value)
+            let smtpd = try Credentials(key: match.keyBytes, value: value)
             let ok = smtpd.accepts(password: password)
             allAccept = allAccept && ok
             var line = "smtpd (auth <table>): \(ok ? "accepted" : "refused")"

@@ -13,11 +13,9 @@ public func fuzzCredentials(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     }
     let keyText = String(decoding: key, as: UTF8.self), valueText = String(decoding: value, as: UTF8.self)
 
-    if let c = try? Credentials(key: keyText, value: valueText) {
-        check(!c.password.isEmpty && !c.username.isEmpty || keyText.isEmpty, "empty credentials part")
-    }
-    if let c = try? SMTPDCredentials(key: key, value: value) {
-        check(c.storedHash.count < SMTPDCredentials.lineMax, "over-long hash accepted")
+    if let c = try? Credentials(key: key, value: value) {
+        check(!c.passwordBytes.isEmpty && (!c.usernameBytes.isEmpty || key.isEmpty), "empty credentials part")
+        check(c.passwordBytes.count < Credentials.lineMax, "over-long hash accepted")
         _ = c.analysis
         _ = c.problems
     }

@@ -172,7 +172,7 @@ public struct SetupChecker {
                     continue
                 }
                 do {
-                    let credentials = try SMTPDCredentials(key: entry.key, value: value)
+                    let credentials = try Credentials(key: entry.key, value: value)
                     for problem in credentials.problems {
                         report(.error, "credentials-unusable", "\(key): \(problem)")
                     }

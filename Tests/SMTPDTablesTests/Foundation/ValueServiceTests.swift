@@ -23,11 +23,11 @@ struct ValueServiceTests {
                 == .credentials(Credentials(username: "alice", password: "$2b$10$abcdefghij")))
         // A hash alone: the (folded) key is the user.
         #expect(try value("Bob: $2b$10$xyz\n", "BOB", .credentials)
-                == .credentials(Credentials(username: "bob", password: "$2b$10$xyz")))
+                == .credentials(Credentials(username: "bob", password: "$2b$10$xyz", hadUsername: false)))
         // Dovecot's extra fields stay in the password, so smtpd's crypt(3) check fails on them.
         #expect(try value("carol: carol:{BLF-CRYPT}$2b$05$abc::::\n", "carol", .credentials)
                 == .credentials(Credentials(username: "carol", password: "{BLF-CRYPT}$2b$05$abc::::")))
-        #expect(try value("d: abc\n", "d", .credentials) == .credentials(Credentials(username: "d", password: "abc")))
+        #expect(try value("d: abc\n", "d", .credentials) == .credentials(Credentials(username: "d", password: "abc", hadUsername: false)))
         #expect(try value("d: a:b\n", "d", .credentials) == .credentials(Credentials(username: "a", password: "b")))
         #expect(fails("d: ab\n", "d", .credentials))                     // under 3 bytes
         #expect(fails("e: :secret\n", "e", .credentials))                // empty user

@@ -10,7 +10,7 @@ struct SharedPasswdFileTests {
     /// smtpd's verdict for a line of the shared file and a password.
     func smtpdAccepts(_ line: String, _ password: String = password) throws -> Bool {
         let (key, value) = smtpdFileLine(line)
-        return try SMTPDCredentials(key: key, value: value).accepts(password: password)
+        return try Credentials(key: key, value: value).accepts(password: password)
     }
 
     /// Dovecot's verdict for a line, cross-checked with doveadm when installed.
@@ -36,9 +36,9 @@ struct SharedPasswdFileTests {
             #expect(try !smtpdAccepts(line))
             let (key, value) = smtpdFileLine(line)
             #expect(key == "alice@example.org")
-            let creds = try SMTPDCredentials(key: key, value: value)
+            let creds = try Credentials(key: key, value: value)
             // smtpd splits at the first colon: the hash becomes the "user", the trailing fields the "hash".
-            #expect(creds.username == Array(h.utf8))
+            #expect(creds.usernameBytes == Array(h.utf8))
             #expect(creds.problems.count == 1)
             #expect(creds.problems[0].contains("extra ':' fields"))
             #expect(!creds.problems[0].contains(h))
@@ -55,7 +55,7 @@ struct SharedPasswdFileTests {
             #expect(try dovecot(line) == .accepted)   // Dovecot's own default, CRYPT
             #expect(try dovecot(line, scheme: scheme.dovecotName) == .accepted)
             let (key, value) = smtpdFileLine(line)
-            #expect(try SMTPDCredentials(key: key, value: value).problems.isEmpty)
+            #expect(try Credentials(key: key, value: value).problems.isEmpty)
         }
     }
 
@@ -66,11 +66,11 @@ struct SharedPasswdFileTests {
         #expect(try dovecot(line, scheme: "PLAIN") == .accepted)   // the prefix wins over the default
         #expect(try !smtpdAccepts(line))
         let (key, value) = smtpdFileLine(line)
-        let problems = try SMTPDCredentials(key: key, value: value).problems
+        let problems = try Credentials(key: key, value: value).problems
         #expect(problems.count == 1 && problems[0].contains("{BLF-CRYPT} prefix"))
         // The same with Dovecot's trailing fields: reported as the extra-fields problem.
         let (k2, v2) = smtpdFileLine(line + "::::::")
-        #expect(try SMTPDCredentials(key: k2, value: v2).problems[0].contains("extra ':' fields"))
+        #expect(try Credentials(key: k2, value: v2).problems[0].contains("extra ':' fields"))
     }
 
     @Test("plain text: Dovecot with PLAIN/CLEARTEXT accepts, smtpd never")
@@ -81,7 +81,7 @@ struct SharedPasswdFileTests {
         #expect(try dovecot("dave:\(Self.password)", scheme: "CLEARTEXT") == .accepted)
         #expect(try !smtpdAccepts("dave:\(Self.password)"))
         let (key, value) = smtpdFileLine("dave:\(Self.password)")
-        let problems = try SMTPDCredentials(key: key, value: value).problems
+        let problems = try Credentials(key: key, value: value).problems
         #expect(problems.count == 1 && problems[0].contains("not a crypt(3) hash"))
         #expect(!problems[0].contains(Self.password))
     }
@@ -135,24 +135,22 @@ struct SharedPasswdFileTests {
     func smtpdValues() throws {
         let h = try PasswordHasher.hash(Self.password, rounds: 4)
         // A relay credentials-style value: the user comes from the value, the key is a label.
-        let labelled = try SMTPDCredentials(key: "relay1", value: "bob@example.org:\(h)")
-        #expect(labelled.username == Array("bob@example.org".utf8) && labelled.hadUsername)
+        let labelled = try Credentials(key: "relay1", value: "bob@example.org:\(h)")
+        #expect(labelled.usernameBytes == Array("bob@example.org".utf8) && labelled.hadUsername)
         #expect(labelled.accepts(password: Self.password))
-        let bare = try SMTPDCredentials(key: "bob", value: h)
-        #expect(bare.username == Array("bob".utf8) && !bare.hadUsername)
+        let bare = try Credentials(key: "bob", value: h)
+        #expect(bare.usernameBytes == Array("bob".utf8) && !bare.hadUsername)
         #expect(bare.accepts(password: Self.password) && !bare.accepts(password: "x"))
-        for bad in ["ab", ":abc", "abc:", String(repeating: "a", count: SMTPDCredentials.lineMax)] {
-            #expect(throws: TableError.self) { try SMTPDCredentials(key: "k", value: bad) }
+        for bad in ["ab", ":abc", "abc:", String(repeating: "a", count: Credentials.lineMax)] {
+            #expect(throws: TableError.self) { try Credentials(key: "k", value: bad) }
         }
-        do { _ = try SMTPDCredentials(key: "k", value: ":hunter2") } catch {
+        do { _ = try Credentials(key: "k", value: ":hunter2") } catch {
             #expect(error.kind == .invalidValue && !error.description.contains("hunter2"))
         }
-        // The table layer's Credentials value agrees.
-        let shared = try Credentials(key: "bob", value: "bob:\(h)")
-        #expect(shared.accepts(password: Self.password) && !shared.accepts(password: "x"))
+        // A Dovecot passwd-file line's fields after the hash: the hash becomes the password with them.
         let dovecotLine = try Credentials(key: "bob", value: "\(h)::::::")
         #expect(!dovecotLine.accepts(password: Self.password))
         // 2047 bytes is still allowed.
-        _ = try SMTPDCredentials(key: "k", value: String(repeating: "a", count: SMTPDCredentials.lineMax - 1))
+        _ = try Credentials(key: "k", value: String(repeating: "a", count: Credentials.lineMax - 1))
     }
 }
