@@ -8,9 +8,9 @@
 //
 //     TARGET.smtpd-tables-tmp.PID.XXXXXX
 //
-// where PID is the writing process and XXXXXX is mkstemp's random part (the file is created with
-// O_EXCL, so an existing name is never reused). The writer holds an exclusive flock(2) on the file
-// from right after creating it until it has been renamed (flock, not fcntl locks: closing libdb's
+// where PID is the writing process and XXXXXX is a random part as mkstemp's (the file is created with
+// O_EXCL and close-on-exec, so an existing name is never reused). The writer holds an exclusive flock(2)
+// on the file from right after creating it until it has been renamed (flock, not fcntl locks: closing libdb's
 // own descriptor on the same file does not drop it). A temporary file is stale, and may be
 // removed by anyone allowed to, only when all of these hold:
 //   1. its name is exactly `basename(TARGET)` + `.smtpd-tables-tmp.` + decimal PID + `.` + 6 characters;
@@ -72,13 +72,9 @@ enum AtomicFile {
     /// fsync of the directory is reported after the target has already been replaced.
     static func replace<Result>(_ target: String, attributes: Attributes?,
                                 _ body: (_ temporaryPath: String) throws -> Result) throws -> Result {
-        var template = Array((target + marker + String(getpid()) + ".XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.map { mkstemp($0) } ?? -1
+        guard let (fd, temporaryPath) = createTemporary(prefix: target + marker + String(getpid()) + ".") else {
+            throw ioError(target, "mkstemp")
         }
-        guard fd >= 0 else { throw ioError(target, "mkstemp") }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        let temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var open = true, renamed = false
         do {
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw ioError(temporaryPath, "flock") }
@@ -135,6 +131,23 @@ enum AtomicFile {
     @discardableResult
     static func removeStaleTemporaries(for target: String) -> [String] {
         scanTemporaries(for: target, remove: true)
+    }
+
+    private static let nameCharacters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+
+    /// mkstemp(3) on `prefix` + 6 random characters, but close-on-exec from the start (glibc's mkostemp is not
+    /// visible to Swift, and setting the flag afterwards leaves a window): a process another thread spawns
+    /// meanwhile must not inherit the descriptor, and with it the lock the writer takes on it.
+    private static func createTemporary(prefix: String) -> (fd: Int32, path: String)? {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<100 {
+            let suffix = (0..<6).map { _ in nameCharacters[Int.random(in: 0..<nameCharacters.count, using: &random)] }
+            let path = prefix + String(decoding: suffix, as: UTF8.self)
+            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 { return (fd, path) }
+            if errno != EEXIST { return nil }
+        }
+        return nil
     }
 
     /// The PID in `name` if it is a temporary name of ours for a target whose last path component

@@ -64,7 +64,7 @@ struct AtomicFileTests {
         try TestSupport.withTemporaryDirectory { dir in
             let target = dir + "/map.db"
             try AtomicFile.replace(target, attributes: nil) { temporary in
-                let fd = open(temporary, O_RDONLY)
+                let fd = open(temporary, O_RDONLY | O_CLOEXEC)
                 defer { close(fd) }
                 #expect(fd >= 0)
                 #expect(flock(fd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK)
@@ -154,6 +154,22 @@ struct AtomicFileTests {
         }
     }
 
+    @Test func childProcessesDoNotInheritTheWriter() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let target = dir + "/map.db"
+            try AtomicFile.replace(target, attributes: nil) { temporary in
+                // A process spawned while the map is written (by the embedding program, or another thread) must
+                // not hold the temporary file, or its lock, open. system(3) passes on every descriptor not marked
+                // close-on-exec (Foundation's Process closes them itself, so it would not tell).
+                let listing = dir + "/fds"
+                #expect(system("ls -l /proc/$$/fd > '\(listing)'") == 0)
+                let fds = try String(contentsOfFile: listing, encoding: .utf8)
+                #expect(fds.contains(listing))  // the shell's own standard output: the listing works
+                #expect(!fds.contains(temporary))
+            }
+        }
+    }
+
     @Test func staleTemporariesAreFoundAndRemovedSafely() throws {
         try TestSupport.withTemporaryDirectory { dir in
             let target = try TestSupport.write("db\n", to: "map.db", in: dir)
@@ -162,7 +178,9 @@ struct AtomicFileTests {
             // Kept: a live writer's PID (ours), a file someone holds locked, a symlink, names not ours.
             let live = try TestSupport.write("x", to: "map.db.smtpd-tables-tmp.\(getpid()).Zz9yX8", in: dir)
             let locked = try TestSupport.write("x", to: "map.db.smtpd-tables-tmp.\(dead).Lk0000", in: dir)
-            var lockFD = open(locked, O_RDONLY)
+            // Close-on-exec: a process another test spawns meanwhile would inherit the descriptor and keep the lock
+            // after close(lockFD) below.
+            var lockFD = open(locked, O_RDONLY | O_CLOEXEC)
             defer { if lockFD >= 0 { close(lockFD) } }
             #expect(flock(lockFD, LOCK_EX | LOCK_NB) == 0)
             let link = dir + "/map.db.smtpd-tables-tmp.\(dead).Sy1111"
@@ -184,10 +202,17 @@ struct AtomicFileTests {
             #expect(left == Set(keep + ["map.db", AtomicFile.baseName(of: live), AtomicFile.baseName(of: locked),
                                         AtomicFile.baseName(of: link)]))
             #expect(try Self.contents(target) == "db\n")
-            // Once the lock is gone the dead writer's file is stale too.
+            // Once the lock is gone the dead writer's file is stale too. A process another test spawns at this
+            // moment holds a copy of every descriptor between its fork and its exec, the lock included: wait
+            // out such a copy (a few milliseconds) rather than fail on it.
             close(lockFD)
             lockFD = -1
-            #expect(AtomicFile.removeStaleTemporaries(for: target) == [locked])
+            var removed = AtomicFile.removeStaleTemporaries(for: target)
+            for _ in 0..<50 where removed.isEmpty {
+                usleep(100_000)
+                removed = AtomicFile.removeStaleTemporaries(for: target)
+            }
+            #expect(removed == [locked])
         }
     }
 

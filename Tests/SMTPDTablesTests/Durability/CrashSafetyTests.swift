@@ -156,7 +156,7 @@ struct CrashSafetyTests {
             // dead PID whose file is still locked (a writer in another PID namespace, say).
             let livePID = try TestSupport.write("x", to: "map.db\(AtomicFile.marker)\(getpid()).Live00", in: dir)
             let lockedPath = try TestSupport.write("x", to: "map.db\(AtomicFile.marker)2147483646.Lockd0", in: dir)
-            let lockFD = open(lockedPath, O_RDONLY)
+            let lockFD = open(lockedPath, O_RDONLY | O_CLOEXEC)
             defer { close(lockFD) }
             #expect(flock(lockFD, LOCK_EX | LOCK_NB) == 0)
 

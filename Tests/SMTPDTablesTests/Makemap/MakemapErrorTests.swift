@@ -71,7 +71,7 @@ struct MakemapErrorTests {
 
             // A writer's exclusive lock on the source.
             let path = try TestSupport.write("a b\n", to: "locked", in: dir)
-            let fd = open(path, O_RDONLY)
+            let fd = open(path, O_RDONLY | O_CLOEXEC)  // no child of a concurrent test may hold the lock
             defer { close(fd) }
             #expect(flock(fd, LOCK_EX) == 0)
             let locked = try MakemapSupport.run(MakemapSupport.ours, ["locked"], in: dir)
