@@ -32,7 +32,9 @@ final class RegexPattern {
     static let maxCost = 10_000
 
     /// An estimate of the automaton glibc's regcomp builds for an extended regex (atoms, with each repetition
-    /// multiplying what it repeats: `x{100}` costs 100, `*`, `+` and `?` double), or nil when the pattern must
+    /// multiplying what it repeats: `x{100}` costs 100, `*`, `+` and `?` double; an interval's optional copies,
+    /// `x{0,k}`, nest, and regcomp's closure tables grow as k squared: `l{0,4000}` takes 124 MB, `l{0,9916}`
+    /// 758 MB, so they add k*k/200), or nil when the pattern must
     /// not reach glibc: over `maxCost`, three or more repetition operators in a row (`x+++`: regcomp's
     /// closure computation is exponential in their number; POSIX leaves adjacent ones undefined), or a
     /// back-reference `\1`-`\9` (not POSIX ERE; glibc's matcher then backtracks exponentially).
@@ -50,12 +52,13 @@ final class RegexPattern {
             last = atom
             repeats = 0
         }
-        func repeatLast(_ times: Int) -> Bool {
+        func repeatLast(_ times: Int, optional: Int = 0) -> Bool {
             repeats += 1
             guard repeats <= 2 else { return false }
             guard let atom = last else { return true }    // nothing to repeat: glibc takes it literally or fails
             let grown = min(atom * max(times, 1), maxCost + 1)
-            totals[totals.count - 1] = min(totals[totals.count - 1] + grown - atom, maxCost + 1)
+            let nesting = min(optional, maxCost) * min(optional, maxCost) / 200
+            totals[totals.count - 1] = min(totals[totals.count - 1] + grown - atom + nesting, maxCost + 1)
             last = grown
             return true
         }
@@ -89,8 +92,8 @@ final class RegexPattern {
             case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"):
                 guard repeatLast(2) else { return nil }
             case UInt8(ascii: "{"):
-                if let (times, end) = interval(b, from: i) {
-                    guard repeatLast(times) else { return nil }
+                if let (times, optional, end) = interval(b, from: i) {
+                    guard repeatLast(times, optional: optional) else { return nil }
                     i = end
                     continue
                 }
@@ -126,8 +129,9 @@ final class RegexPattern {
         return b.count
     }
 
-    /// An interval `{m}`, `{m,}` or `{m,n}` at `start`: how many copies it makes and the index past it.
-    private static func interval(_ b: [UInt8], from start: Int) -> (Int, Int)? {
+    /// An interval `{m}`, `{m,}` or `{m,n}` at `start`: how many copies it makes, how many of them are optional
+    /// (n - m, nested in one another), and the index past it.
+    private static func interval(_ b: [UInt8], from start: Int) -> (Int, Int, Int)? {
         var j = start + 1
         func number() -> Int? {
             var n: Int? = nil
@@ -139,12 +143,18 @@ final class RegexPattern {
         }
         let low = number()
         var high = low
+        var optional = 0
         if j < b.count, b[j] == UInt8(ascii: ",") {
             j += 1
-            high = number() ?? (low ?? 0) + 1
+            if let n = number() {
+                high = n
+                optional = max(n - (low ?? 0), 0)
+            } else {
+                high = (low ?? 0) + 1               // `{m,}`: m copies and a star
+            }
         }
         guard j < b.count, b[j] == UInt8(ascii: "}"), low != nil || high != nil else { return nil }
-        return (max(low ?? 0, high ?? 0), j + 1)
+        return (max(low ?? 0, high ?? 0), optional, j + 1)
     }
 
     deinit {

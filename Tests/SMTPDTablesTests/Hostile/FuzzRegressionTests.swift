@@ -44,6 +44,10 @@ struct FuzzRegressionTests {
         ("(.*)(.*)(.*)\\3\\2\\1b", false),
         ("((a{1000}){1000}){1000}", false),         // 10^9 states: gigabytes, then REG_ESPACE
         ("a{32767}{32767}", false),
+        ("l{,9916}K", false),                       // FuzzMatchers: 9916 nested optional copies, 758 MB in regcomp
+        ("l{5000,9916}K", false),
+        ("l{0,1000}K", true),                       // 9 MB
+        ("l{9000}K", true),                         // fixed copies stay linear: 3 MB
         ("(?i)^spam.*@example\\.org$", true),
         (".*?", true),                              // two operators in a row: allowed
         ("[*+?]+x", true),                          // operators inside a bracket are members
