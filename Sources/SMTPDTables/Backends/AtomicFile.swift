@@ -143,7 +143,7 @@ enum AtomicFile {
         for _ in 0..<100 {
             let suffix = (0..<6).map { _ in nameCharacters[Int.random(in: 0..<nameCharacters.count, using: &random)] }
             let path = prefix + String(decoding: suffix, as: UTF8.self)
-            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             if fd >= 0 { return (fd, path) }
             if errno != EEXIST { return nil }
         }

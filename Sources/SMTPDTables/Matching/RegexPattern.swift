@@ -57,7 +57,7 @@ final class RegexPattern {
             guard repeats <= 2 else { return false }
             guard let atom = last else { return true }    // nothing to repeat: glibc takes it literally or fails
             let grown = min(atom * max(times, 1), maxCost + 1)
-            let nesting = min(optional, maxCost) * min(optional, maxCost) / 200
+            let nesting = optional * optional / 200        // `interval` caps its numbers at 2^20: no overflow
             totals[totals.count - 1] = min(totals[totals.count - 1] + grown - atom + nesting, maxCost + 1)
             last = grown
             return true
