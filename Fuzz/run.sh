@@ -2,10 +2,12 @@
 # Builds the libFuzzer targets and runs each for a time or a number of inputs; exits non-zero on any crash,
 # hang, memory blow-up or build failure.
 #
-#   Fuzz/run.sh [-t SECONDS | -n RUNS] [-b | -r] [TARGET...]      (default: -t 60, every target)
+#   Fuzz/run.sh [-t SECONDS | -n RUNS] [-j JOBS] [-b | -r] [TARGET...]      (default: -t 60, every target)
 #
 #   -t SECONDS  run each target this long (libFuzzer -max_total_time)
-#   -n RUNS     run each target on this many inputs (libFuzzer -runs)
+#   -n RUNS     run each target on this many inputs in all (libFuzzer -runs)
+#   -j JOBS     run JOBS fuzzer processes at once on one shared working corpus (libFuzzer -jobs and -workers),
+#               each on RUNS/JOBS inputs (or for SECONDS); their logs go to Fuzz/.work/<target>.jobs/
 #   -b          build only
 #   -r          run the binaries as last built (for a long run while the sources change)
 # Corpora: each target starts from the seeds in Fuzz/Corpus/<target>/ and grows a working corpus in
@@ -15,17 +17,22 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=(-max_total_time=60)
+runs=
+jobs=1
 build_only=0
 run_only=0
-while getopts "t:n:br" opt; do
+while getopts "t:n:j:br" opt; do
     case $opt in
-    t) mode=(-max_total_time="$OPTARG") ;;
-    n) mode=(-runs="$OPTARG") ;;
+    t) mode=(-max_total_time="$OPTARG"); runs= ;;
+    n) runs=$OPTARG ;;
+    j) jobs=$OPTARG ;;
     b) build_only=1 ;;
     r) run_only=1 ;;
-    *) echo "usage: $0 [-t SECONDS | -n RUNS] [-b | -r] [TARGET...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-t SECONDS | -n RUNS] [-j JOBS] [-b | -r] [TARGET...]" >&2; exit 2 ;;
     esac
 done
+case $jobs in ''|*[!0-9]*|0) echo "$0: -j takes a positive number" >&2; exit 2 ;; esac
+[ -z "$runs" ] || mode=(-runs=$(( (runs + jobs - 1) / jobs )))
 shift $((OPTIND - 1))
 all=$(sed -n 's/^ *"\(Fuzz[A-Za-z]*\)",.*/\1/p' "$here/Package.swift")
 targets=("$@")
@@ -64,19 +71,31 @@ for t in "${targets[@]}"; do
     # Database seeds are whole files of 4 KiB pages: let FuzzDBFile's inputs hold a few pages.
     max_len=4096
     [ "$t" = FuzzDBFile ] && max_len=32768
-    echo "== $t (${mode[*]})"
-    "$bin/$t" "${mode[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=$max_len \
-        -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work" "$here/Corpus/$t" >"$log" 2>&1
+    parallel=()
+    logs=("$log")
+    if [ "$jobs" -gt 1 ]; then
+        # libFuzzer writes each job's output to fuzz-<job>.log in the current directory.
+        rm -rf "$here/.work/$t.jobs" && mkdir -p "$here/.work/$t.jobs"
+        parallel=(-jobs="$jobs" -workers="$jobs")
+        logs=("$here/.work/$t.jobs"/fuzz-*.log)
+    fi
+    echo "== $t (${mode[*]} ${parallel[*]})"
+    start=$(date +%s)
+    (cd "$here/.work/$t.jobs" 2>/dev/null || true
+     exec "$bin/$t" "${mode[@]}" "${parallel[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
+        -max_len=$max_len -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work" "$here/Corpus/$t") \
+        >"$log" 2>&1
     status=$?
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    secs=$(sed -n 's/^stat::.*//; s/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+    secs=$(( $(date +%s) - start ))
+    [ "$jobs" -gt 1 ] && logs=("$here/.work/$t.jobs"/fuzz-*.log)
+    execs=$(cat "${logs[@]}" | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{ n += $1 } END { print n }')
     corpus=$(find "$work" -type f | wc -l)
-    line="$t: status $status, ${execs:-?} inputs, ${secs:-see log} s, corpus $corpus files"
+    line="$t: status $status, ${execs:-?} inputs, $secs s, corpus $corpus files"
     summary+=("$line")
     echo "$line"
     if [ $status -ne 0 ]; then
         failed+=("$t")
-        grep -E -m 20 'ERROR|Fatal error|SUMMARY|Test unit written|crash|timeout|out-of-memory' "$log" >&2
+        cat "${logs[@]}" | grep -E -m 20 'ERROR|Fatal error|SUMMARY|Test unit written|crash|timeout|out-of-memory' >&2
     fi
 done
 echo "== summary"
