@@ -60,7 +60,7 @@ export SWIFT_BACKTRACE=enable=no
 # No allocation stacks (a third of the time goes to collecting them): replay a finding with
 # ASAN_OPTIONS=detect_leaks=0 to see them. A 16 MiB quarantine of freed memory instead of 256 MiB: once the big
 # one fills, most of the allocator's time is cache misses on recycled chunks (FuzzForwardFile fell from 1,100 to
-# 640 inputs/s within 40 minutes; with 16 MiB it holds 1,500).
+# 640 inputs/s per process within 40 minutes; with 16 MiB it holds about 1,050).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:malloc_context_size=0:quarantine_size_mb=16}
 # FuzzDBFile and FuzzForwardFile write every input to a file: on tmpfs when there is one (1.6x the inputs/s).
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
