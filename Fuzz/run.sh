@@ -6,8 +6,10 @@
 #
 #   -t SECONDS  run each target this long (libFuzzer -max_total_time)
 #   -n RUNS     run each target on this many inputs in all (libFuzzer -runs)
-#   -j JOBS     run JOBS fuzzer processes at once on one shared working corpus (libFuzzer -jobs and -workers),
-#               each on RUNS/JOBS inputs (or for SECONDS); their logs go to Fuzz/.work/<target>.jobs/
+#   -j JOBS     split the run into JOBS fuzzer processes, each on RUNS/JOBS inputs (or for SECONDS), as many at
+#               once as there are cores, all on one shared working corpus (libFuzzer -jobs and -workers); their
+#               logs go to Fuzz/.work/<target>.jobs/. More jobs than cores keeps every process young: one that has
+#               run for an hour does half the inputs per second of a fresh one.
 #   -b          build only
 #   -r          run the binaries as last built (for a long run while the sources change)
 # Corpora: each target starts from the seeds in Fuzz/Corpus/<target>/ and grows a working corpus in
@@ -58,10 +60,8 @@ mkdir -p "$artifacts"
 # The Swift runtime's own crash reporter would take the signals libFuzzer needs to save the input.
 export SWIFT_BACKTRACE=enable=no
 # No allocation stacks (a third of the time goes to collecting them): replay a finding with
-# ASAN_OPTIONS=detect_leaks=0 to see them. A 16 MiB quarantine of freed memory instead of 256 MiB: once the big
-# one fills, most of the allocator's time is cache misses on recycled chunks (FuzzForwardFile fell from 1,100 to
-# 640 inputs/s per process within 40 minutes; with 16 MiB it holds about 1,050).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:malloc_context_size=0:quarantine_size_mb=16}
+# ASAN_OPTIONS=detect_leaks=0 to see them.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:malloc_context_size=0}
 # FuzzDBFile and FuzzForwardFile write every input to a file: on tmpfs when there is one (1.6x the inputs/s).
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 failed=()
@@ -78,7 +78,8 @@ for t in "${targets[@]}"; do
     if [ "$jobs" -gt 1 ]; then
         # libFuzzer writes each job's output to fuzz-<job>.log in the current directory.
         rm -rf "$here/.work/$t.jobs" && mkdir -p "$here/.work/$t.jobs"
-        parallel=(-jobs="$jobs" -workers="$jobs")
+        cores=$(nproc 2>/dev/null || echo 1)
+        parallel=(-jobs="$jobs" -workers=$(( jobs < cores ? jobs : cores )))
         logs=("$here/.work/$t.jobs"/fuzz-*.log)
     fi
     echo "== $t (${mode[*]} ${parallel[*]})"
