@@ -74,23 +74,23 @@ for t in "${targets[@]}"; do
     max_len=4096
     [ "$t" = FuzzDBFile ] && max_len=32768
     parallel=()
-    logs=("$log")
+    rundir=$here/.work
     if [ "$jobs" -gt 1 ]; then
         # libFuzzer writes each job's output to fuzz-<job>.log in the current directory.
-        rm -rf "$here/.work/$t.jobs" && mkdir -p "$here/.work/$t.jobs"
+        rundir=$here/.work/$t.jobs
+        rm -rf "$rundir" && mkdir -p "$rundir"
         cores=$(nproc 2>/dev/null || echo 1)
         parallel=(-jobs="$jobs" -workers=$(( jobs < cores ? jobs : cores )))
-        logs=("$here/.work/$t.jobs"/fuzz-*.log)
     fi
     echo "== $t (${mode[*]} ${parallel[*]})"
     start=$(date +%s)
-    (cd "$here/.work/$t.jobs" 2>/dev/null || true
-     exec "$bin/$t" "${mode[@]}" "${parallel[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
-        -max_len=$max_len -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work" "$here/Corpus/$t") \
+    (cd "$rundir" && exec "$bin/$t" "${mode[@]}" "${parallel[@]}" -timeout=10 -rss_limit_mb=2048 \
+        -malloc_limit_mb=512 -max_len=$max_len -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work" "$here/Corpus/$t") \
         >"$log" 2>&1
     status=$?
     secs=$(( $(date +%s) - start ))
-    [ "$jobs" -gt 1 ] && logs=("$here/.work/$t.jobs"/fuzz-*.log)
+    logs=("$log")
+    [ "$jobs" -gt 1 ] && logs=("$rundir"/fuzz-*.log)
     execs=$(cat "${logs[@]}" | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{ n += $1 } END { print n }')
     corpus=$(find "$work" -type f | wc -l)
     line="$t: status $status, ${execs:-?} inputs, $secs s, corpus $corpus files"
