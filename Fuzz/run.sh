@@ -85,8 +85,8 @@ for t in "${targets[@]}"; do
     echo "== $t (${mode[*]} ${parallel[*]})"
     start=$(date +%s)
     (cd "$rundir" && exec "$bin/$t" "${mode[@]}" "${parallel[@]}" -timeout=10 -rss_limit_mb=2048 \
-        -malloc_limit_mb=512 -max_len=$max_len -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work" "$here/Corpus/$t") \
-        >"$log" 2>&1
+        -malloc_limit_mb=512 -max_len=$max_len -print_final_stats=1 -artifact_prefix="$artifacts/$t-" \
+        "$work" "$here/Corpus/$t") >"$log" 2>&1
     status=$?
     secs=$(( $(date +%s) - start ))
     logs=("$log")
