@@ -118,6 +118,11 @@ public final class Table: Sendable {
             source = known
         } else {
             source = TableSources.detect(path: path)
+            // smtpd reads a bare path ending in .db as a db: table: text there is a mistake, not a table.
+            if path.hasSuffix(".db"), source.backend != .db, SystemFile.status(path) != nil {
+                throw TableError(.format, path: path, "not a Berkeley DB file (a bare .db path is read as db:, as "
+                                 + "smtpd reads it; name it file:\(path) to read it as text)")
+            }
         }
         self.backend = source.backend
         self.path = path
@@ -224,6 +229,11 @@ public final class Table: Sendable {
             var e = error
             e.path = path
             e.line = m.line
+            // A password table looked up as something else: say what is wrong without quoting the secret.
+            if service != .credentials, let value = m.valueSlice, Credentials.looksSecret(value) {
+                e.message = "the value of \(m.key) is not valid for the \(service.rawValue) service (not shown: it looks "
+                    + "like a password or a hash)"
+            }
             throw e
         }
     }

@@ -21,6 +21,7 @@ enum DBTable: TableSource {
 
     /// Loads every record of the db file at `path`.
     static func load(path: String, options: TableOptions) throws(TableError) -> TableSnapshot {
+        try SystemFile.requireRegular(path, what: "db file")
         let db: BerkeleyDB
         do {
             db = try BerkeleyDB.open(readingFrom: path)

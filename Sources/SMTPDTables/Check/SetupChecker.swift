@@ -26,10 +26,12 @@ public struct SetupChecker {
         for declaration in config.tables where !declaration.isAnonymous || declaration.backend != .inline {
             if let table = load(declaration, into: &findings) { loaded[declaration.name] = table }
         }
-        for use in uses() {
+        let uses = uses()
+        for use in uses {
             guard let table = loaded[use.table] else { continue }
             check(use: use.kind, of: table, into: &findings)
         }
+        checkCredentialUses(uses, loaded, into: &findings)
         checkVirtualDomains(loaded, into: &findings)
         if let resolverOptions, let resolver = try? Resolver(config: config, options: resolverOptions) {
             checkResolution(resolver, loaded, into: &findings)
@@ -120,7 +122,15 @@ public struct SetupChecker {
     // MARK: Uses
 
     enum Use: Equatable {
-        case alias, virtual, credentials, userbase, domain, netaddr, mailaddr
+        /// `credentials` is a listener's `auth <table>` (crypt(3) hashes smtpd checks passwords against);
+        /// `relayCredentials` a relay action's `auth <table>` (`label user:password` in clear, sent to the relay).
+        case alias, virtual, credentials, relayCredentials, userbase, domain, netaddr, mailaddr
+    }
+
+    /// The tables that hold passwords or hashes (used by a listener's or a relay's `auth`): findings about
+    /// them name keys and problems, never values.
+    var secretTables: Set<String> {
+        Set(uses().filter { $0.kind == .credentials || $0.kind == .relayCredentials }.map(\.table))
     }
 
     /// How each table is used by the configuration (a table may have several uses).
@@ -130,7 +140,7 @@ public struct SetupChecker {
             if let t = action.alias { out.append((t.name, .alias)) }
             if let t = action.virtual { out.append((t.name, .virtual)) }
             if let t = action.userbase { out.append((t.name, .userbase)) }
-            for case .auth(let t) in action.options { out.append((t.name, .credentials)) }
+            for case .auth(let t) in action.options { out.append((t.name, .relayCredentials)) }
         }
         for listener in config.listeners {
             if let t = listener.auth { out.append((t.name, .credentials)) }
@@ -153,6 +163,7 @@ public struct SetupChecker {
     }
 
     private func check(use: Use, of table: LoadedTable, into findings: inout [Finding]) {
+        let secret = secretTables.contains(table.name)
         for entry in table.entries {
             let key = String(lossyBytes: entry.key)
             func report(_ severity: Finding.Severity, _ code: String, _ message: String) {
@@ -164,7 +175,9 @@ public struct SetupChecker {
                 do {
                     _ = try ExpansionNode.parseList(value[...])
                 } catch {
-                    report(.error, "invalid-alias", "\(key): \(error.message): smtpd answers 424 for this recipient")
+                    let problem = secret ? "its value is not a valid alias list (not shown: table <\(table.name)> holds credentials)"
+                        : error.message
+                    report(.error, "invalid-alias", "\(key): \(problem): smtpd answers 424 for this recipient")
                 }
             case .credentials:
                 guard let value = entry.value else {
@@ -184,6 +197,22 @@ public struct SetupChecker {
                     }
                 } catch {
                     report(.error, "credentials-invalid", "\(key): \(error.message)")
+                }
+            case .relayCredentials:
+                guard let value = entry.value else {
+                    report(.error, "relay-credentials-no-value", "\(key): no user:password for the relay")
+                    continue
+                }
+                guard let credentials = try? Credentials(key: entry.key, value: value), credentials.hadUsername else {
+                    report(.error, "relay-credentials-invalid",
+                           "\(key): a relay's credentials are user:password in clear text (smtpd sends them to the relay)")
+                    continue
+                }
+                let analysis = HashAnalysis(credentials.passwordBytes)
+                if analysis.format != .plainText, analysis.format != .unknown, analysis.format != .empty {
+                    report(.warning, "relay-credentials-hashed",
+                           "\(key): the password looks like a \(analysis.format.rawValue) hash; smtpd sends a relay's "
+                           + "credentials as written, so the relay would be given the hash as the password")
                 }
             case .userbase:
                 guard let value = entry.value else { continue }
@@ -208,6 +237,27 @@ public struct SetupChecker {
                    let note = wildcardNote(pattern: Array(entry.key[(at + 1)...])) {
                     report(.note, "wildcard-pattern", note)
                 }
+            }
+        }
+    }
+
+    /// One table used both as a listener's credentials (hashes) and a relay's (clear text), or as credentials
+    /// and as an alias or virtual table: each use reads the other's values wrongly.
+    private func checkCredentialUses(_ uses: [(table: String, kind: Use)], _ loaded: [String: LoadedTable],
+                                     into findings: inout [Finding]) {
+        for name in Set(uses.map(\.table)).sorted() {
+            let kinds = Set(uses.filter { $0.table == name }.map { "\($0.kind)" })
+            let place = loaded[name]?.path ?? config.path
+            if kinds.contains("credentials"), kinds.contains("relayCredentials") {
+                findings.append(Finding(.warning, "credentials-used-both-ways", file: place, table: name,
+                    "table <\(name)> is used by a listener's auth (crypt(3) hashes) and by a relay's auth (clear-text "
+                    + "user:password): one of the two cannot work; use two tables"))
+            }
+            if kinds.contains("credentials") || kinds.contains("relayCredentials"),
+               kinds.contains("alias") || kinds.contains("virtual") {
+                findings.append(Finding(.warning, "credentials-as-alias", file: place, table: name,
+                    "table <\(name)> holds credentials and is also used as an alias or virtual table: its passwords "
+                    + "and hashes would be read as addresses"))
             }
         }
     }
@@ -309,7 +359,12 @@ public struct SetupChecker {
                         ?? looping?.id ?? result.nodes.count - 1
                     let node = result.nodes[failed]
                     let key = String(lossyBytes: entry.key)
-                    let chain = ancestry(of: failed, in: result.nodes).map(\.value).joined(separator: " -> ")
+                    var chain = ancestry(of: failed, in: result.nodes).map(\.value).joined(separator: " -> ")
+                    var target = node.value
+                    if secretTables.contains(table.name) {
+                        chain = "not shown: table <\(table.name)> holds credentials"
+                        target = "its value"
+                    }
                     func report(_ code: String, _ message: String) {
                         findings.append(Finding(.error, code, file: table.path, line: entry.line,
                                                 table: table.name, message))
@@ -320,12 +375,12 @@ public struct SetupChecker {
                             report("expansion-loop", "\(key): expansion loops (\(chain)); smtpd answers 524 5.2.4")
                         } else if node.depth < 9 {
                             // 524 short of the depth limit: an address in a virtual domain with no entry.
-                            report("unresolvable-target", "\(key): \(node.value) resolves nowhere (\(chain)): \(result.reply ?? "524")")
+                            report("unresolvable-target", "\(key): \(target) resolves nowhere (\(chain)): \(result.reply ?? "524")")
                         } else {
                             report("expansion-too-deep", "\(key): the chain \(chain) is deeper than smtpd allows; smtpd answers 524 5.2.4")
                         }
                     case 550 where node.kind != .error:
-                        report("unresolvable-target", "\(key): \(node.value) resolves nowhere (\(chain)): \(result.reply ?? "550")")
+                        report("unresolvable-target", "\(key): \(target) resolves nowhere (\(chain)): \(result.reply ?? "550")")
                     default:
                         break
                     }

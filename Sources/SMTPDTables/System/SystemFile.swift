@@ -159,6 +159,16 @@ enum SystemFile {
         }
     }
 
+    /// Throws unless `path` is a regular file, for readers that open files by path through a library (libdb
+    /// would block on a FIFO until a writer comes).
+    static func requireRegular(_ path: String, what: String) throws(TableError) {
+        guard let st = status(path) else { throw SystemError("stat", path: path).tableError }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            let kind = (st.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a regular file"
+            throw TableError(.io, path: path, "\(kind), not a \(what)")
+        }
+    }
+
     /// The first `count` bytes of the regular file at `path`, nil when it is not a readable regular file or is
     /// shorter (for telling a db file from a text one without reading it).
     static func header(_ path: String, count: Int) -> [UInt8]? {

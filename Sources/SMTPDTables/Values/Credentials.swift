@@ -22,6 +22,15 @@ public struct Credentials: Hashable, Sendable {
     /// smtpd's `LINE_MAX` on glibc: values this long or longer are refused.
     public static let lineMax = 2048
 
+    /// Whether a table value looks like a password or a hash: a crypt(3) hash (`$...`), a `{SCHEME}` password,
+    /// or a `user:password` pair (a colon inside one word). Messages about such values never quote them.
+    public static func looksSecret(_ value: ArraySlice<UInt8>) -> Bool {
+        guard let first = value.first else { return false }
+        if first == UInt8(ascii: "$") || first == UInt8(ascii: "{") { return true }
+        let word = !value.contains { $0 == 0x20 || $0 == 0x09 || $0 == UInt8(ascii: ",") }
+        return word && value.dropFirst().contains(UInt8(ascii: ":"))
+    }
+
     /// Credentials as given.
     public init(username: String, password: String, hadUsername: Bool = true) {
         usernameBytes = Array(username.utf8)
