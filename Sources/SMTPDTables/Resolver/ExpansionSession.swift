@@ -53,6 +53,16 @@ struct ExpansionSession {
     var deliveries: [Delivery] = []
     var ruleTexts: [Int: String] = [:]
     var nodeCount = 0
+    /// Verdicts of earlier resolutions that this one may take instead of expanding a user again (`check`);
+    /// nil for a real resolution, which always expands everything.
+    var memo: ExpansionMemo?
+    /// Users not expanded because `memo` knew them to resolve: each stands for at least one delivery.
+    var memoDeliveries = 0
+    /// The deepest node expanded (or, for a user taken from `memo`, the deepest its expansion would reach).
+    var deepest = 0
+    /// Whether the verdict may differ from a full resolution's: a `~/.forward` was read, and smtpd's limit on
+    /// the nodes a forward file may add counts every node of the session, which `memo` leaves out.
+    var verdictUntrusted = false
     /// The context of insertions (smtpd's `expand->rule` and `expand->parent`).
     var currentRule: Int?
     var currentParent: Int?
@@ -80,10 +90,11 @@ struct ExpansionSession {
         while error == nil, head < queue.count {
             let index = queue[head]
             head += 1
+            deepest = max(deepest, nodes[index].depth)
             try expand(index)
             if error != nil, failed == nil { failed = index }
         }
-        if error == nil, deliveries.isEmpty {
+        if error == nil, deliveries.isEmpty, memoDeliveries == 0 {
             error = .perm
             message = Self.permfailList
         }
@@ -336,6 +347,14 @@ struct ExpansionSession {
 
         case .username:
             guard let dsp = action(xn.rule) else { fail(.perm); return }
+            if let memo, !xn.sameuser, let rule = xn.rule, let known = memo.deepest(rule: rule, user: xn.payload),
+               xn.depth - 1 + known < Self.maxDepth {
+                // This user, under this rule, resolved without failure on its own, and its whole expansion fits
+                // below the depth limit from here: the verdict is the same without expanding it again.
+                memoDeliveries += 1
+                deepest = max(deepest, xn.depth - 1 + known)
+                return
+            }
             currentRule = xn.rule
             currentParent = index
             if !xn.sameuser, dsp.alias != nil || dsp.virtual != nil {
@@ -395,6 +414,7 @@ struct ExpansionSession {
         case .refused: fail(.perm, Self.permfailList)
         case .failed: fail(.temp, Self.tempfailList)
         case .lines(let lines):
+            if memo != nil, !lines.isEmpty { verdictUntrusted = true }
             let before = nodeCount
             let path = directory.hasSuffix("/") ? directory + ".forward" : directory + "/.forward"
             for line in lines {
@@ -420,5 +440,27 @@ struct ExpansionSession {
         default:
             break
         }
+    }
+}
+
+/// What `check` learnt from the resolutions it made, so that resolving every entry of a fan-out alias table
+/// costs the size of the table, not the product of its fan-outs: the users that resolved without failure
+/// on their own (under a rule), with the deepest node their expansion reached (their own node at depth 1).
+///
+/// A resolution that meets such a user again, where its expansion would stay within the depth limit, takes
+/// it as resolved instead of expanding it: its verdict (accepted or not) is the one a full resolution gives,
+/// or, where taking a user changes the order of expansion, a failure that the caller confirms with a full
+/// resolution. Only verdicts use it; the trees and messages shown always come from full resolutions.
+final class ExpansionMemo {
+    private struct Key: Hashable {
+        let rule: Int
+        let user: [UInt8]
+    }
+    private var resolved: [Key: Int] = [:]
+
+    func deepest(rule: Int, user: [UInt8]) -> Int? { resolved[Key(rule: rule, user: user.asciiLowercased())] }
+
+    func record(rule: Int, user: [UInt8], deepest: Int) {
+        resolved[Key(rule: rule, user: user.asciiLowercased())] = deepest
     }
 }

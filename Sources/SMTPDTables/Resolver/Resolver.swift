@@ -78,6 +78,23 @@ public final class Resolver: Sendable {
         return try session.run(input: recipient)
     }
 
+    /// Whether `recipient` would be accepted, taking users `memo` knows as resolved instead of expanding them
+    /// (see `ExpansionMemo`); records the recipient's own user in `memo` when it is accepted. `trusted` false
+    /// (or not accepted) means: confirm with `resolve`.
+    func verdict(_ recipient: String, memo: ExpansionMemo) throws(TableError) -> (accepted: Bool, trusted: Bool) {
+        guard let address = Resolver.parseRecipient(recipient, hostname: options.hostname) else { return (false, true) }
+        var session = ExpansionSession(resolver: self, recipient: address)
+        session.memo = memo
+        let result = try session.run(input: recipient)
+        guard result.accepted, !session.verdictUntrusted else { return (result.accepted, !session.verdictUntrusted) }
+        // The recipient's own user node (under the root's rule) is what later resolutions meet.
+        if let root = session.nodes.first, let rule = root.rule, session.nodes.count > 1,
+           session.nodes[1].kind == .username, session.nodes[1].parent == 0 {
+            memo.record(rule: rule, user: session.nodes[1].payload, deepest: session.deepest)
+        }
+        return (true, true)
+    }
+
     /// smtp_session.c `smtp_mailaddr` for `RCPT TO`: split at the last `@`, drop a source route, check the
     /// parts, and give a bare user smtpd's own name as its domain. Nil when smtpd answers 501.
     static func parseRecipient(_ text: String, hostname: String) -> MailAddress? {
