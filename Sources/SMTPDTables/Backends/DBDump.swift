@@ -27,13 +27,4 @@ public enum DBDump {
             throw TableError(.io, "db->seq: \(path): \(error)")
         }
     }
-
-    /// Appends one `makemap -U` line for a record to `out`: the key, a tab, the value, a newline, each of key
-    /// and value cut at its first NUL (upstream prints them with `%.*s`, which also drops the trailing NUL).
-    public static func appendLine(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(contentsOf: key.prefix(while: { $0 != 0 }))
-        out.append(0x09)
-        out.append(contentsOf: value.prefix(while: { $0 != 0 }))
-        out.append(0x0A)
-    }
 }
