@@ -1,9 +1,8 @@
 /// One node of an expansion tree, as smtpd's lka_session builds it while it answers `RCPT TO`.
 public struct ResolutionNode: Sendable, Equatable {
-    /// What a node is (upstream smtpd.h `enum expand_type`).
-    public enum Kind: String, Sendable {
-        case address, username, file, filter, include, error
-    }
+    /// What a node is (upstream smtpd.h `enum expand_type`): the kinds of alias value elements, one enum for
+    /// both, since every node smtpd expands was read as one.
+    public typealias Kind = ExpansionNode.Kind
 
     /// The node's index in `Resolution.nodes`.
     public var id: Int

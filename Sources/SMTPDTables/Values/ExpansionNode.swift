@@ -1,5 +1,6 @@
 /// One element of an alias value (an expansion node), as upstream to.c `text_to_expandnode` reads it.
 public struct ExpansionNode: Hashable, Sendable, CustomStringConvertible {
+    /// What an element is (upstream smtpd.h `enum expand_type`); also the kind of a `ResolutionNode`.
     public enum Kind: String, Sendable, CaseIterable {
         /// `error:NNN text` or `:error:NNN text`: ends the expansion with that SMTP reply.
         case error
