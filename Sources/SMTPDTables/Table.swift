@@ -26,7 +26,20 @@ public struct TableMatch: Sendable, Equatable {
     public var valueBytes: [UInt8]? { valueSlice.map(Array.init) }
 }
 
-/// An OpenSMTPD table (`file:` or `db:`) loaded for lookups with smtpd's exact semantics.
+import Synchronization
+
+/// How a table is read: the settings that change what its entries mean.
+public struct TableOptions: Sendable, Equatable {
+    /// The sub-addressing delimiter used by the mailaddr service (smtpd's `smtp sub-addr-delim`, default `+`).
+    public var subaddressDelimiter: UInt8
+
+    public init(subaddressDelimiter: UInt8 = UInt8(ascii: "+")) {
+        self.subaddressDelimiter = subaddressDelimiter
+    }
+}
+
+/// An OpenSMTPD table (`file:` or `db:`, or any backend of `TableSources`) loaded for lookups with smtpd's
+/// exact semantics.
 ///
 /// ```swift
 /// let vusers = try Table("file:/etc/mail/vusers")
@@ -35,57 +48,100 @@ public struct TableMatch: Sendable, Equatable {
 /// ```
 /// Keys are folded to lower case, exact services hash the key, and pattern services (domain, mailaddr,
 /// netaddr) go through indexes that give the same answer as smtpd's walk over every entry; where several
-/// entries match, the smallest key in byte order is reported. A `Table` is not safe to share between threads.
-public final class Table {
-    /// Where a table's entries live.
-    public enum Backend: String, Sendable {
-        case file
-        case db
-    }
-
-    public let backend: Backend
+/// entries match, the smallest key in byte order is reported.
+///
+/// A `Table` is a handle on the current `TableSnapshot` and is safe to share between threads: a reload
+/// loads a new snapshot beside the old one and swaps it in at once, so a lookup sees the old entries or the
+/// new ones, never a mix; a lookup that is already running finishes on the snapshot it started with.
+public final class Table: Sendable {
+    public let backend: TableBackend
     public let path: String
+    public let options: TableOptions
     /// The sub-addressing delimiter used by the mailaddr service (smtpd's `smtp sub-addr-delim`, default `+`).
-    public let subaddressDelimiter: UInt8
+    public var subaddressDelimiter: UInt8 { options.subaddressDelimiter }
+
+    private struct State {
+        var snapshot: TableSnapshot
+        var stamp: FileStamp?
+        var reloadsOnChange: Bool
+        var lastReloadError: TableError?
+        /// Set while one thread reloads: the others keep answering from the snapshot in use meanwhile.
+        var reloading = false
+    }
+    private let state: Mutex<State>
+    /// How the entries are read again on reload (nil for tables that have no file).
+    private let source: (any TableSource.Type)?
+
     /// Whether lookups first check the file's mtime and reload a changed file, as smtpd does for db: tables.
     /// A reload that fails during a lookup keeps the entries already loaded and is tried again at the next
     /// lookup, as smtpd keeps its open handle when reopening fails (table_db.c `table_db_update`): a map
     /// being rewritten in place (`cp new.db map.db`) is answered from the old entries, not with errors.
-    public var reloadsOnChange: Bool
+    public var reloadsOnChange: Bool {
+        get { state.withLock { $0.reloadsOnChange } }
+        set { state.withLock { $0.reloadsOnChange = newValue } }
+    }
+
     /// Why the last reload attempted by a lookup failed; nil when it succeeded or none was needed. The
     /// entries in use are then still those of the last successful load.
-    public private(set) var lastReloadError: TableError?
+    public var lastReloadError: TableError? { state.withLock { $0.lastReloadError } }
 
-    private var records: TableRecords
-    private var stamp: FileStamp?
+    /// The entries in use now. Lookups on a snapshot never reload: hold one to answer several questions from
+    /// the same version of the table.
+    public var snapshot: TableSnapshot { state.withLock { $0.snapshot } }
 
-    /// Opens a table named as smtpd.conf names it: `file:PATH`, `db:PATH`, or a bare path (a Berkeley DB file
-    /// is read as `db:`, anything else as `file:`).
-    public convenience init(_ spec: String, subaddressDelimiter: UInt8 = UInt8(ascii: "+")) throws(TableError) {
+    /// Opens a table named as smtpd.conf names it: `file:PATH`, `db:PATH` (or any backend of `TableSources`),
+    /// or a bare path (a Berkeley DB file is read as `db:`, anything else as `file:`).
+    public convenience init(_ spec: String, options: TableOptions = TableOptions()) throws(TableError) {
         let (backend, path) = Table.split(spec: spec)
-        try self.init(path: path, backend: backend, subaddressDelimiter: subaddressDelimiter)
+        try self.init(path: path, backend: backend, options: options)
+    }
+
+    /// The `init(_:options:)` form with the sub-addressing delimiter alone.
+    public convenience init(_ spec: String, subaddressDelimiter: UInt8) throws(TableError) {
+        try self.init(spec, options: TableOptions(subaddressDelimiter: subaddressDelimiter))
     }
 
     /// Opens the table at `path` with the given backend (nil: guess from the file's content).
-    public init(path: String, backend: Backend? = nil, subaddressDelimiter: UInt8 = UInt8(ascii: "+")) throws(TableError) {
-        let chosen = backend ?? (DBTable.looksLikeDB(path: path) ? .db : .file)
-        self.backend = chosen
+    public convenience init(path: String, backend: TableBackend? = nil,
+                            subaddressDelimiter: UInt8 = UInt8(ascii: "+")) throws(TableError) {
+        try self.init(path: path, backend: backend, options: TableOptions(subaddressDelimiter: subaddressDelimiter))
+    }
+
+    /// Opens the table at `path` with the given backend (nil: guess from the file's content).
+    public init(path: String, backend: TableBackend?, options: TableOptions) throws(TableError) {
+        let source: any TableSource.Type
+        if let backend {
+            guard let known = TableSources.source(named: backend.name) else {
+                throw TableError(.usage, path: path, "backend \(backend.name) is not read by this library "
+                                 + "(it reads \(TableSources.names.joined(separator: ", ")))")
+            }
+            source = known
+        } else {
+            source = TableSources.detect(path: path)
+        }
+        self.backend = source.backend
         self.path = path
-        self.subaddressDelimiter = subaddressDelimiter
-        self.reloadsOnChange = chosen == .db
-        self.stamp = FileStamp.of(path: path)
-        self.records = try Table.load(path: path, backend: chosen, delimiter: subaddressDelimiter)
+        self.options = options
+        self.source = source
+        let stamp = FileStamp.of(path: path)
+        let snapshot = try source.load(path: path, options: options)
+        state = Mutex(State(snapshot: snapshot, stamp: stamp, reloadsOnChange: source.reloadsOnChange))
+    }
+
+    /// Wraps a snapshot made elsewhere (inline tables, tables an embedding program builds).
+    init(snapshot: TableSnapshot, backend: TableBackend, name: String, options: TableOptions) {
+        self.backend = backend
+        path = name
+        self.options = options
+        source = nil
+        state = Mutex(State(snapshot: snapshot, stamp: nil, reloadsOnChange: false))
     }
 
     /// Parses table text held in memory as a `file:` table (for tests and tools that build tables).
-    public init(contents: [UInt8], name: String = "<memory>", subaddressDelimiter: UInt8 = UInt8(ascii: "+")) throws(TableError) {
-        var bytes = contents
-        let parsed = try TableLineParser.parse(&bytes, path: name)
-        backend = .file
-        path = name
-        self.subaddressDelimiter = subaddressDelimiter
-        reloadsOnChange = false
-        records = TableRecords(kind: parsed.kind, storage: bytes, entries: parsed.entries, delimiter: subaddressDelimiter)
+    public convenience init(contents: [UInt8], name: String = "<memory>", subaddressDelimiter: UInt8 = UInt8(ascii: "+")) throws(TableError) {
+        let options = TableOptions(subaddressDelimiter: subaddressDelimiter)
+        self.init(snapshot: try FileTable.snapshot(parsing: contents, path: name, options: options), backend: .file,
+                  name: name, options: options)
     }
 
     /// Builds a table from entries already split into key and value, as smtpd fills an inline table of
@@ -100,57 +156,38 @@ public final class Table {
     }
 
     /// The byte form of `init(entries:kind:name:subaddressDelimiter:)`.
-    init(byteEntries: [(key: [UInt8], value: [UInt8]?)], kind preset: TableKind? = nil, name: String,
-         subaddressDelimiter: UInt8 = UInt8(ascii: "+")) {
-        let kind = preset ?? (byteEntries.first.map { $0.value == nil ? .list : .mapping } ?? .mapping)
-        var storage: [UInt8] = []
-        var spans: [EntrySpan] = []
-        for (key, value) in byteEntries where key.count <= TableLineParser.maxKeyLength
-            && (value == nil) == (kind == .list) && storage.count + key.count + (value?.count ?? 0) < Int(Int32.max) {
-            var span = EntrySpan(keyStart: UInt32(storage.count), keyLength: UInt32(key.count), valueStart: 0,
-                                 valueLength: -1, line: 0)
-            storage += key.asciiLowercased()
-            if let value {
-                span.valueStart = UInt32(storage.count)
-                span.valueLength = Int32(value.count)
-                storage += value
-            }
-            spans.append(span)
-        }
-        backend = .file
-        path = name
-        self.subaddressDelimiter = subaddressDelimiter
-        reloadsOnChange = false
-        records = TableRecords(kind: kind, storage: storage, entries: spans, delimiter: subaddressDelimiter)
+    convenience init(byteEntries: [(key: [UInt8], value: [UInt8]?)], kind preset: TableKind? = nil, name: String,
+                     subaddressDelimiter: UInt8 = UInt8(ascii: "+")) {
+        let options = TableOptions(subaddressDelimiter: subaddressDelimiter)
+        self.init(snapshot: TableSnapshot(byteEntries: byteEntries, kind: preset, options: options), backend: .inline,
+                  name: name, options: options)
     }
 
-    static func split(spec: String) -> (Backend?, String) {
-        if spec.hasPrefix("file:") { return (.file, String(spec.dropFirst(5))) }
-        if spec.hasPrefix("db:") { return (.db, String(spec.dropFirst(3))) }
-        return (nil, spec)
-    }
-
-    private static func load(path: String, backend: Backend, delimiter: UInt8) throws(TableError) -> TableRecords {
-        switch backend {
-        case .file: return try FileTable.load(path: path, delimiter: delimiter)
-        case .db: return try DBTable.load(path: path, delimiter: delimiter)
-        }
+    /// Splits `BACKEND:PATH` for the backends this library reads; anything else is a bare path.
+    static func split(spec: String) -> (TableBackend?, String) {
+        guard let colon = spec.firstIndex(of: ":"), let source = TableSources.source(named: String(spec[..<colon]))
+        else { return (nil, spec) }
+        return (source.backend, String(spec[spec.index(after: colon)...]))
     }
 
     /// List or mapping (db: tables are mappings; `makemap -t set` values are `<set>`).
-    public var kind: TableKind { records.kind }
+    public var kind: TableKind { snapshot.kind }
 
     /// The number of distinct keys.
-    public var count: Int { records.count }
+    public var count: Int { snapshot.count }
 
     /// Reloads the table if its file changed since it was read. Returns whether it did. On failure the
     /// entries already loaded stay in use and the error is thrown.
     @discardableResult
     public func reloadIfChanged() throws(TableError) -> Bool {
+        guard let source else { return false }
         let now = FileStamp.of(path: path)
-        guard now != stamp else { return false }
-        records = try Table.load(path: path, backend: backend, delimiter: subaddressDelimiter)
-        stamp = now
+        guard now != state.withLock({ $0.stamp }) else { return false }
+        let fresh = try source.load(path: path, options: options)
+        state.withLock {
+            $0.snapshot = fresh
+            $0.stamp = now
+        }
         return true
     }
 
@@ -163,13 +200,12 @@ public final class Table {
 
     /// The byte form of `lookup(_:service:)`.
     public func lookup(bytes key: [UInt8], service: TableService = .string) throws(TableError) -> TableMatch? {
-        guard let index = try find(key, service: service) else { return nil }
-        return match(index)
+        try currentSnapshot().lookup(bytes: key, service: service)
     }
 
     /// Whether anything matches, without building a result (smtpd's `table_match`).
     public func contains(_ key: String, service: TableService = .string) throws(TableError) -> Bool {
-        try find(Array(key.utf8), service: service) != nil
+        try currentSnapshot().contains(bytes: Array(key.utf8), service: service)
     }
 
     /// The typed value smtpd would get for `key`: alias nodes, credentials, user info, ... Throws an error
@@ -193,58 +229,59 @@ public final class Table {
     }
 
     /// Every entry in force (the last of each key), in file order.
-    public var entries: [TableMatch] { records.liveEntries.map(match) }
+    public var entries: [TableMatch] { snapshot.entries }
 
     /// The raw form of `entries` for fast tools: (key, value) byte slices in file order.
     public func forEachEntry(_ body: (ArraySlice<UInt8>, ArraySlice<UInt8>?) throws -> Void) rethrows {
-        for i in records.liveEntries { try body(records.key(i), records.value(i)) }
+        try snapshot.forEachEntry(body)
     }
 
-    func find(_ key: [UInt8], service: TableService) throws(TableError) -> Int32? {
-        guard key.count <= TableLineParser.maxKeyLength else {
-            throw TableError(.keyTooLong, "lookup key too long (\(key.count) bytes, smtpd allows 1023)")
+    /// The snapshot a lookup answers from: first, for tables that reload on change, a changed file is loaded
+    /// and swapped in; when that fails, the entries already loaded keep answering (as smtpd keeps its open
+    /// handle) and `lastReloadError` says why. One thread reloads at a time; the others answer from the
+    /// snapshot in use until the new one is in place.
+    private func currentSnapshot() -> TableSnapshot {
+        guard let source else { return snapshot }
+        let (current, check) = state.withLock { s -> (TableSnapshot, Bool) in (s.snapshot, s.reloadsOnChange && !s.reloading) }
+        guard check else { return current }
+        let now = FileStamp.of(path: path)
+        let changed = state.withLock { s -> Bool in
+            guard now != s.stamp, !s.reloading else {
+                if now == s.stamp { s.lastReloadError = nil }
+                return false
+            }
+            s.reloading = true
+            return true
         }
-        reloadForLookup()
-        // Most queries are already lower case: fold (and copy) only those that are not.
-        let folded = key.contains(where: { ($0 &- 0x41) < 26 }) ? key.asciiLowercased() : key
-        return records.find(folded, service: service)
-    }
-
-    /// Before a lookup: reload a changed file; when that fails, keep answering from the entries already
-    /// loaded (as smtpd keeps its open handle) and say why in `lastReloadError`.
-    private func reloadForLookup() {
-        guard reloadsOnChange else { return }
-        do {
-            try reloadIfChanged()
-            lastReloadError = nil
-        } catch {
-            lastReloadError = error
+        guard changed else { return state.withLock { $0.snapshot } }
+        let result = Result { () throws(TableError) in try source.load(path: path, options: options) }
+        return state.withLock { s in
+            s.reloading = false
+            switch result {
+            case .success(let fresh):
+                s.snapshot = fresh
+                s.stamp = now
+                s.lastReloadError = nil
+            case .failure(let error):
+                s.lastReloadError = error
+            }
+            return s.snapshot
         }
     }
 
     /// The reference walk, for verification and benchmarks: the same answer as `lookup(_:service:)`, found
     /// the way smtpd finds it, by testing every entry with the service's match function (linear in the table's
-    /// size; use `lookup` for real work).
-    public func lookupByScan(_ key: String, service: TableService = .string) throws(TableError) -> TableMatch? {
-        try lookupByScan(bytes: Array(key.utf8), service: service)
-    }
-
-    /// The byte form of `lookupByScan(_:service:)`.
+    /// size; use `lookup` for real work). Not part of the API: `@_spi(Reference) import SMTPDTables`.
+    @_spi(Reference)
     public func lookupByScan(bytes key: [UInt8], service: TableService = .string) throws(TableError) -> TableMatch? {
-        guard key.count <= TableLineParser.maxKeyLength else {
-            throw TableError(.keyTooLong, "lookup key too long (\(key.count) bytes, smtpd allows 1023)")
-        }
-        reloadForLookup()
-        return scanReference(key, service: service)
+        try TableSnapshot.checkKeyLength(key)
+        let s = currentSnapshot()
+        return s.scan(key.asciiLowercased(), service: service).map(s.match)
     }
 
     /// The reference answer by a walk over every entry, as smtpd computes it (for checking the indexes).
     func scanReference(_ key: [UInt8], service: TableService) -> TableMatch? {
-        records.scan(key.asciiLowercased(), service: service).map(match)
-    }
-
-    private func match(_ i: Int32) -> TableMatch {
-        let line = Int(records.entries[Int(i)].line)
-        return TableMatch(keySlice: records.key(i), valueSlice: records.value(i), line: line > 0 ? line : nil)
+        let s = snapshot
+        return s.scan(key.asciiLowercased(), service: service).map(s.match)
     }
 }

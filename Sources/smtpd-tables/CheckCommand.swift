@@ -30,7 +30,7 @@ struct CheckCommand: ParsableCommand {
             Output.warn(error.description)
             throw ExitCode(2)
         }
-        let findings = SetupChecker(config: config).run()
+        let findings = SetupChecker(config: config, resolverOptions: .init(host: .system())).run()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

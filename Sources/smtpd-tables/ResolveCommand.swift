@@ -50,8 +50,10 @@ struct ResolveCommand: ParsableCommand {
         do {
             let config = try SMTPDConfig.load(path: file)
             let sender = SenderContext(source: source, rdns: rdns, mailFrom: mailFrom, authenticatedUser: auth)
+            var host = HostFacts.system()
+            if let hostname { host.hostname = hostname }
             let resolver = try Resolver(config: config, options: Resolver.Options(
-                hostname: hostname, sender: sender, homeRoot: homeRoot))
+                host: host, sender: sender, homeRoot: homeRoot))
             resolutions = try addresses.map { a throws(TableError) in try resolver.resolve(a) }
         } catch {
             Output.warn("\(error)")

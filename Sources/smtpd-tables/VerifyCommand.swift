@@ -77,7 +77,7 @@ struct VerifyCommand: ParsableCommand {
                 print("Dovecot (passwd-file, scheme=\(dovecotScheme)): cannot tell (scheme \(scheme) is not supported here)")
             }
         } else {
-            print("Dovecot: not checked (Dovecot's passwd-file reads text files, not \(credentials.backend.rawValue): tables)")
+            print("Dovecot: not checked (Dovecot's passwd-file reads text files, not \(credentials.backend.name): tables)")
         }
         if !allAccept { throw ExitCode(1) }
     }

@@ -7,7 +7,7 @@
 import Glibc
 #endif
 import Benchmark
-import SMTPDTables
+@_spi(Reference) import SMTPDTables
 import TableFixtures
 
 /// The generated tables, made on first use and shared by every benchmark of a run.

@@ -8,7 +8,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SMTPDTables
+@_spi(Reference) import SMTPDTables
 import TableFixtures
 
 func fail(_ message: String) -> Never {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The `db:` backend (upstream table_db.c): a Berkeley DB file, hash or btree, read whole into `TableRecords`.
+/// The `db:` backend (upstream table_db.c): a Berkeley DB file, hash or btree, read whole into a `TableSnapshot`.
 ///
 /// Records are as makemap writes them (key + NUL, value + NUL; `-t set` values are `<set>` + NUL). One trailing
 /// NUL is stripped from keys and values; records written without it (by other tools) are read as they are.
@@ -13,15 +9,18 @@ import Glibc
 /// Keys are kept byte for byte, not folded. makemap folds them when it writes, so this only matters for files
 /// written by other tools: smtpd looks a folded key up with `DB->get`, so a key holding capitals is never
 /// found by an exact service, and the same holds here; the pattern services (domain, mailaddr, netaddr) compare
-/// case-insensitively in smtpd, and so they do here (`TableRecords.hasUnfoldedKeys`); regex keys are used as
+/// case-insensitively in smtpd, and so they do here (`TableSnapshot.hasUnfoldedKeys`); regex keys are used as
 /// written, as smtpd does. Where several entries match a pattern, the first in the database's walk order is
 /// reported, as smtpd's cursor walk returns it.
 ///
 /// smtpd opens every db: table as hash; this reader accepts hash and btree (detected from the file), so
 /// `smtpd-tables` can read what `makemap -d btree` wrote.
-enum DBTable {
+enum DBTable: TableSource {
+    static let backend = TableBackend.db
+    static let reloadsOnChange = true
+
     /// Loads every record of the db file at `path`.
-    static func load(path: String, delimiter: UInt8) throws(TableError) -> TableRecords {
+    static func load(path: String, options: TableOptions) throws(TableError) -> TableSnapshot {
         let db: BerkeleyDB
         do {
             db = try BerkeleyDB.open(readingFrom: path)
@@ -56,7 +55,7 @@ enum DBTable {
             throw TableError(.io, path: path, "\(error)")
         }
         if tooLarge { throw TableError(.format, path: path, "database too large for a table (4 GiB at most)") }
-        return TableRecords(kind: .mapping, storage: storage, entries: entries, delimiter: delimiter,
+        return TableSnapshot(kind: .mapping, storage: storage, entries: entries, delimiter: options.subaddressDelimiter,
                             matchOrder: .entryOrder, hasUnfoldedKeys: unfolded)
     }
 
@@ -72,15 +71,8 @@ enum DBTable {
 
     /// Whether the file starts like a Berkeley DB hash or btree file (the meta page's magic number at offset 12,
     /// either byte order), for guessing a bare path's kind. Reads 16 bytes; false for anything unreadable.
-    static func looksLikeDB(path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
-        var header = [UInt8](repeating: 0, count: 16)
-        let n = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 16, 0) }
-        guard n == 16 else { return false }
+    static func recognises(path: String) -> Bool {
+        guard let header = SystemFile.header(path, count: 16) else { return false }
         let little = UInt32(header[12]) | UInt32(header[13]) << 8 | UInt32(header[14]) << 16 | UInt32(header[15]) << 24
         let big = little.byteSwapped
         return [hashMagic, btreeMagic].contains(little) || [hashMagic, btreeMagic].contains(big)

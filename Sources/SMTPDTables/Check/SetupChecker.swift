@@ -14,8 +14,9 @@ public struct SetupChecker {
     /// every alias and virtual entry (loops, chains too deep, targets that resolve nowhere).
     public let resolverOptions: Resolver.Options?
 
-    /// A checker for `config`; pass nil `resolverOptions` to skip the checks that resolve entries.
-    public init(config: SMTPDConfig, resolverOptions: Resolver.Options? = Resolver.Options()) {
+    /// A checker for `config`. `resolverOptions` names the host facts explicitly
+    /// (`Resolver.Options(host: .system())` for this machine's); nil skips the checks that resolve entries.
+    public init(config: SMTPDConfig, resolverOptions: Resolver.Options?) {
         self.config = config
         self.resolverOptions = resolverOptions
     }
@@ -55,7 +56,7 @@ public struct SetupChecker {
         case .file:
             guard let path = declaration.path else { return nil }
             do {
-                var bytes = try readWholeFile(path)
+                var bytes = try SystemFile.readRegular(path)
                 let parsed = try TableLineParser.parse(&bytes, path: path)
                 var table = LoadedTable(name: name, path: path, entries: [])
                 var firstLine: [[UInt8]: Int] = [:]
@@ -104,9 +105,8 @@ public struct SetupChecker {
     private func checkDBFreshness(path: String, table: String, into findings: inout [Finding]) {
         guard path.hasSuffix(".db") else { return }
         let source = String(path.dropLast(3))
-        var db = stat(), src = stat()
-        guard stat(source, &src) == 0, (src.st_mode & S_IFMT) == S_IFREG else { return }
-        guard stat(path, &db) == 0 else {
+        guard let src = SystemFile.status(source), (src.st_mode & S_IFMT) == S_IFREG else { return }
+        guard let db = SystemFile.status(path) else {
             findings.append(Finding(.error, "db-missing", file: path, table: table,
                                     "no db file, but its source \(source) exists: run makemap \(source)"))
             return

@@ -6,7 +6,10 @@ import Glibc
 /// no sub-matches, `(?i)` prefix for case-insensitive; a pattern that does not compile never matches.
 ///
 /// Regex entries cannot be indexed: a regex lookup tests every entry, like smtpd, but compiles each only once.
-final class RegexPattern {
+///
+/// Sendable: the compiled `regex_t` is never changed after `init`, and glibc's regexec(3) may be called on one
+/// compiled pattern from several threads at once (it locks the pattern's matcher state itself).
+final class RegexPattern: @unchecked Sendable {
     private let regex = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
     let isValid: Bool
 

@@ -25,16 +25,16 @@ enum ForwardFile {
         let path = directory.hasSuffix("/") ? directory + ".forward" : directory + "/.forward"
         var sb = stat()
         if stat(directory, &sb) == -1 {
-            return errno == ENOENT ? .none : .refused("\(directory): \(String(cString: strerror(errno)))")
+            return errno == ENOENT ? .none : .refused(SystemError("stat", path: directory).description)
         }
         if sb.st_mode & S_ISVTX != 0 { return .failed("\(directory) is sticky") }
-        var fd: Int32
-        repeat { fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } while fd == -1 && errno == EINTR
-        if fd == -1 {
-            let e = errno
-            if e == ENOENT { return .none }
-            if e == EMFILE || e == ENFILE || e == EIO { return .failed("\(path): \(String(cString: strerror(e)))") }
-            return .refused("\(path): \(String(cString: strerror(e)))")
+        let fd: Int32
+        do {
+            fd = try SystemFile.open(path, flags: O_NOFOLLOW)
+        } catch {
+            if error.code == ENOENT { return .none }
+            if [EMFILE, ENFILE, EIO].contains(error.code) { return .failed(error.description) }
+            return .refused(error.description)
         }
         defer { close(fd) }
         guard secure(fd: fd, path: path, home: directory, uid: uid) else { return .refused("\(path): insecure file") }
@@ -42,17 +42,19 @@ enum ForwardFile {
         guard fstat(fd, &st) == 0 else { return .failed("\(path): fstat failed") }
         if st.st_size == 0 { return .lines([]) }
         if st.st_size >= maxSize { return .failed("\(path): forward file exceeds max size") }
-        guard let bytes = readAll(fd: fd) else { return .failed("\(path): read error") }
+        guard let bytes = try? SystemFile.readRegular(fd: fd, path: path, limit: maxSize - 1, what: "forward file") else {
+            return .failed("\(path): read error")
+        }
         return .lines(parseLines(bytes, escape: UInt8(ascii: "\\"), continuation: UInt8(ascii: "\\"),
                                  comment: UInt8(ascii: "#")))
     }
 
     /// The lines of an `:include:` file (`\` escape, `#` continuation, no comments); nil when it cannot be read.
+    /// Only a regular file of at most `SystemFile.maxIncludeFileSize` bytes is read: a FIFO, a device
+    /// (`:include:/dev/zero`) or a huge file is refused at once instead of blocking or filling memory.
     static func includeLines(path: String) -> [[UInt8]]? {
-        let fd = Glibc.open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        guard let bytes = readAll(fd: fd) else { return nil }
+        guard let bytes = try? SystemFile.readRegular(path, limit: SystemFile.maxIncludeFileSize, what: "include file")
+        else { return nil }
         return parseLines(bytes, escape: UInt8(ascii: "\\"), continuation: UInt8(ascii: "#"), comment: nil)
     }
 
@@ -72,17 +74,6 @@ enum ForwardFile {
             buf = parent
             guard stat(buf, &st) == 0, st.st_uid == 0 || st.st_uid == uid, st.st_mode & 0o022 == 0 else { return false }
             if buf == homedir || buf == "/" || buf == "." { return true }
-        }
-    }
-
-    private static func readAll(fd: Int32) -> [UInt8]? {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
         }
     }
 

@@ -7,33 +7,49 @@ import Glibc
 /// or the reply it would give to `RCPT TO` (upstream lka_session.c, aliases.c, expand.c, forward.c, ruleset.c).
 ///
 /// ```swift
-/// let resolver = try Resolver(config: try SMTPDConfig.load(path: "/etc/smtpd.conf"))
+/// let config = try SMTPDConfig.load(path: "/etc/smtpd.conf")
+/// let resolver = try Resolver(config: config, options: .init(host: .system()))
 /// let r = try resolver.resolve("root@localhost")
 /// print(r.accepted, r.deliveries)
 /// ```
-/// Tables are opened on first use and kept; a `Resolver` is not safe to share between threads.
-public final class Resolver {
+/// Tables are opened on first use and kept (and a db: table reloads when its file changes, as in smtpd). A
+/// `Resolver` is safe to share between threads.
+public final class Resolver: Sendable {
     /// How to resolve.
     public struct Options: Sendable {
-        /// smtpd's own name: the domain of bare recipients and a name of `for local`
-        /// (default: `/etc/mailname`, else the canonical host name, as smtpd picks it).
-        public var hostname: String
+        /// smtpd's own name and addresses (`HostFacts.system()` for this machine's).
+        public var host: HostFacts
         /// The sender side of the session, for `from`, `auth`, `mail-from`, `helo` and `tag` conditions.
         public var sender: SenderContext
         /// Prefixed to every home directory when looking for `~/.forward` (tests; empty for the real paths).
         public var homeRoot: String
         /// The user smtpd runs alias files and pipes as (Debian: `opensmtpd`, upstream `_smtpd`).
         public var smtpdUser: String
-        /// The machine's addresses, which smtpd adds to `<localnames>` and `<localhost>` (default: getifaddrs).
-        public var localAddresses: [String]
 
-        public init(hostname: String? = nil, sender: SenderContext = SenderContext(), homeRoot: String = "",
-                    smtpdUser: String = "opensmtpd", localAddresses: [String]? = nil) {
-            self.hostname = hostname ?? Resolver.defaultHostname()
+        /// smtpd's own name: the domain of bare recipients and a name of `for local`.
+        public var hostname: String {
+            get { host.hostname }
+            set { host.hostname = newValue }
+        }
+        /// The machine's addresses, which smtpd adds to `<localnames>` and `<localhost>`.
+        public var localAddresses: [String] {
+            get { host.localAddresses }
+            set { host.localAddresses = newValue }
+        }
+
+        public init(host: HostFacts, sender: SenderContext = SenderContext(), homeRoot: String = "",
+                    smtpdUser: String = "opensmtpd") {
+            self.host = host
             self.sender = sender
             self.homeRoot = homeRoot
             self.smtpdUser = smtpdUser
-            self.localAddresses = localAddresses ?? Resolver.interfaceAddresses()
+        }
+
+        /// The host facts given one by one (no I/O: addresses not given are none).
+        public init(hostname: String, sender: SenderContext = SenderContext(), homeRoot: String = "",
+                    smtpdUser: String = "opensmtpd", localAddresses: [String] = []) {
+            self.init(host: HostFacts(hostname: hostname, localAddresses: localAddresses), sender: sender,
+                      homeRoot: homeRoot, smtpdUser: smtpdUser)
         }
     }
 
@@ -41,11 +57,13 @@ public final class Resolver {
     public let options: Options
     let tables: ConfigTables
 
-    /// Prepares to resolve under `config`. Throws when a built-in table cannot be made.
-    public init(config: SMTPDConfig, options: Options = Options()) throws(TableError) {
+    /// Prepares to resolve under `config`. `tables` supplies the tables of backends this library does not
+    /// read (`ldap:`, `proc:` programs, ...), or replaces ones it does; without it such a table is an error
+    /// naming its backend when a resolution needs it. Throws when a built-in table cannot be made.
+    public init(config: SMTPDConfig, options: Options, tables: (any TableProvider)? = nil) throws(TableError) {
         self.config = config
         self.options = options
-        tables = try ConfigTables(config: config, hostname: options.hostname, localAddresses: options.localAddresses)
+        self.tables = try ConfigTables(config: config, host: options.host, provider: tables)
     }
 
     /// Resolves one recipient as smtpd would on `RCPT TO:<recipient>` (the angle brackets are optional).
@@ -98,62 +116,5 @@ public final class Resolver {
             guard let f = $0.first, f != UInt8(ascii: "-") else { return false }
             return $0.allSatisfy { isASCIIAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
         }
-    }
-
-    /// The name smtpd gives itself (util.c `getmailname`): the first line of `mailnameFile`, else the host
-    /// name, canonicalized through the resolver when it has no dot.
-    public static func defaultHostname(mailnameFile: String = "/etc/mailname") -> String {
-        if let f = fopen(mailnameFile, "r") {
-            defer { fclose(f) }
-            var line: UnsafeMutablePointer<CChar>?
-            var cap = 0
-            if getline(&line, &cap, f) > 0, let line {
-                var name = String(cString: line)
-                free(line)
-                if name.hasSuffix("\n") { name.removeLast() }
-                return name
-            }
-            free(line)
-        }
-        var buf = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
-        let name = stringFromCBuffer(buf)
-        if name.contains(".") { return name }
-        var hints = addrinfo()
-        hints.ai_flags = AI_CANONNAME
-        var res: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(name, nil, &hints, &res) == 0, let res else { return name }
-        defer { freeaddrinfo(res) }
-        return res.pointee.ai_canonname.map { String(cString: $0) } ?? name
-    }
-
-    /// The machine's interface addresses as smtpd writes them (`127.0.0.1`, `[::1]`).
-    public static func interfaceAddresses() -> [String] {
-        var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0 else { return [] }
-        defer { freeifaddrs(list) }
-        var out: [String] = []
-        var p = list
-        while let cur = p {
-            defer { p = cur.pointee.ifa_next }
-            guard let sa = cur.pointee.ifa_addr else { continue }
-            var buf = [CChar](repeating: 0, count: 64)
-            switch Int32(sa.pointee.sa_family) {
-            case AF_INET:
-                sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-                    var a = sin.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &a, &buf, 64)
-                }
-                out.append(stringFromCBuffer(buf))
-            case AF_INET6:
-                sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
-                    var a = sin.pointee.sin6_addr
-                    _ = inet_ntop(AF_INET6, &a, &buf, 64)
-                }
-                out.append("[\(stringFromCBuffer(buf))]")
-            default: continue
-            }
-        }
-        return out
     }
 }

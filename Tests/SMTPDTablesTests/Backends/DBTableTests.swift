@@ -41,8 +41,8 @@ struct DBTableTests {
             }
             // A bare path to a db file is read as db:.
             #expect(try Table(src + ".db").backend == .db)
-            #expect(DBTable.looksLikeDB(path: src + ".db"))
-            #expect(!DBTable.looksLikeDB(path: src))
+            #expect(DBTable.recognises(path: src + ".db"))
+            #expect(!DBTable.recognises(path: src))
         }
     }
 

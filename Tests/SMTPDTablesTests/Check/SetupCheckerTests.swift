@@ -31,13 +31,13 @@ import Testing
                 match for local action "local"
                 """
             let config = try SMTPDConfig.parse(text: conf, path: dir + "/smtpd.conf")
-            var found = SetupChecker(config: config).run()
+            var found = SetupChecker(config: config, resolverOptions: .init(host: .system())).run()
             // Checks on credentials come from the listener's auth table.
             if all["passwd"] != nil {
                 let withAuth = try SMTPDConfig.parse(
                     text: conf + "\npki x cert \"/c\"\npki x key \"/k\"\nlisten on lo tls pki x auth <passwd>\n",
                     path: dir + "/smtpd.conf")
-                found = SetupChecker(config: withAuth).run()
+                found = SetupChecker(config: withAuth, resolverOptions: .init(host: .system())).run()
             }
             return found
         }
@@ -164,7 +164,7 @@ import Testing
                 match for local action "local"
                 """, to: "smtpd.conf", in: dir)
             func codes() throws -> [String] {
-                SetupChecker(config: try SMTPDConfig.load(path: conf)).run().map(\.code)
+                SetupChecker(config: try SMTPDConfig.load(path: conf), resolverOptions: .init(host: .system())).run().map(\.code)
             }
             #expect(try codes().contains("db-missing"))
             let built = try TestSupport.run(TestSupport.product("makemap"), ["-t", "aliases", "\(dir)/aliases"])
@@ -175,7 +175,7 @@ import Testing
             #expect(utimensat(AT_FDCWD, "\(dir)/aliases.db", &times, 0) == 0)
             let stale = try codes()
             #expect(stale == ["db-older-than-source"])
-            let finding = try #require(SetupChecker(config: try SMTPDConfig.load(path: conf)).run().first)
+            let finding = try #require(SetupChecker(config: try SMTPDConfig.load(path: conf), resolverOptions: .init(host: .system())).run().first)
             #expect(finding.file == "\(dir)/aliases.db" && finding.severity == .warning)
         }
     }
@@ -188,7 +188,7 @@ import Testing
                 action "local" mbox alias <aliases>
                 match for local action "local"
                 """, to: "smtpd.conf", in: dir)
-            let f = SetupChecker(config: try SMTPDConfig.load(path: conf)).run()
+            let f = SetupChecker(config: try SMTPDConfig.load(path: conf), resolverOptions: .init(host: .system())).run()
             #expect(f.contains { $0.code == "unreadable-table" && $0.file == "\(dir)/aliases.db" })
         }
     }
@@ -201,7 +201,7 @@ import Testing
                 action "out" relay
                 match from src <nets> for any action "out"
                 """, to: "smtpd.conf", in: dir)
-            let f = SetupChecker(config: try SMTPDConfig.load(path: conf)).run()
+            let f = SetupChecker(config: try SMTPDConfig.load(path: conf), resolverOptions: .init(host: .system())).run()
             #expect(f.map(\.code) == ["netaddr-prefix-overflow"])
             #expect(f.first?.line == 2 && f.first?.message.contains("every IPv4 address") == true)
         }

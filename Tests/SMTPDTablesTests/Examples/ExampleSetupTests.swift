@@ -21,7 +21,7 @@ import Testing
         try TestSupport.withTemporaryDirectory { dir in
             let conf = try ExampleSetup.make(in: dir)
             let findings = SetupChecker(config: try SMTPDConfig.load(path: conf),
-                                        resolverOptions: .init(hostname: "mail.example.org")).run()
+                                        resolverOptions: .init(hostname: "mail.example.org", localAddresses: HostFacts.interfaceAddresses())).run()
             #expect(findings.filter { $0.severity != .note }.isEmpty, "\(findings.map(\.description))")
             let cli = try TestSupport.run(TestSupport.product("smtpd-tables"), ["check", "-f", conf])
             #expect(cli.status == 0, "\(cli.stdout)")

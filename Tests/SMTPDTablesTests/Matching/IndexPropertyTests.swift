@@ -1,7 +1,7 @@
 import Testing
 @testable import SMTPDTables
 
-/// The indexed lookups (`TableRecords.find`) against the reference walk smtpd does (`Table.scanReference`):
+/// The indexed lookups (`TableSnapshot.find`) against the reference walk smtpd does (`Table.scanReference`):
 /// random tables and random keys, many of them near misses built from the table's own entries.
 @Suite("Foundation: pattern indexes agree with the reference walk")
 struct IndexPropertyTests {

@@ -7,7 +7,7 @@ import Testing
     func withExample<T>(_ body: (Resolver) throws -> T) throws -> T {
         try TestSupport.withTemporaryDirectory { dir in
             let config = try SMTPDConfig.load(path: try ExampleSetup.make(in: dir))
-            return try body(try Resolver(config: config, options: .init(hostname: "mail.example.org")))
+            return try body(try Resolver(config: config, options: .init(hostname: "mail.example.org", localAddresses: HostFacts.interfaceAddresses())))
         }
     }
 

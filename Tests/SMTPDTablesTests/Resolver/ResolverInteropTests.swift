@@ -184,11 +184,11 @@ import Glibc
                              "errlast@localhost", "carol+box@localhost", "fwd@localhost", "fwdempty@localhost",
                              "fwdbad@localhost", "fwdlink@localhost", "fwdsticky@localhost", "fwdwr@localhost",
                              // a bare recipient takes the server's name; `for local` includes that name
-                             "postmaster", "carol@\(Resolver.defaultHostname())"]
+                             "postmaster", "carol@\(HostFacts.systemHostname())"]
 
             let config = try SMTPDConfig.load(path: conf)
-            let hostname = Resolver.defaultHostname()
-            let resolver = try Resolver(config: config, options: .init(hostname: hostname, sender: .init(source: "127.0.0.1")))
+            let hostname = HostFacts.systemHostname()
+            let resolver = try Resolver(config: config, options: .init(host: HostFacts(hostname: hostname, localAddresses: HostFacts.interfaceAddresses()), sender: .init(source: "127.0.0.1")))
             let ours = try addresses.map { try resolver.resolve($0) }
 
             let process = Process()

@@ -48,11 +48,11 @@ import Testing
     @Test func serverNameComesFromTheMailnameFile() throws {
         try TestSupport.withTemporaryDirectory { dir in
             let file = try TestSupport.write("mail.example.org\nignored\n", to: "mailname", in: dir)
-            #expect(Resolver.defaultHostname(mailnameFile: file) == "mail.example.org")
-            let fallback = Resolver.defaultHostname(mailnameFile: dir + "/missing")
+            #expect(HostFacts.systemHostname(mailnameFile: file) == "mail.example.org")
+            let fallback = HostFacts.systemHostname(mailnameFile: dir + "/missing")
             #expect(!fallback.isEmpty && fallback != "mail.example.org")
             let f = try ResolverFixture(dir: dir, conf: Self.destConf, files: ["users": Self.users],
-                                        hostname: Resolver.defaultHostname(mailnameFile: file))
+                                        hostname: HostFacts.systemHostname(mailnameFile: file))
             #expect(try f.resolve("carol").address == "carol@mail.example.org")
             #expect(try f.resolve("carol@mail.example.org").action == "local")
             #expect(try f.resolve("carol@mx.test").reply == "550 Invalid recipient: <carol@mx.test>")
