@@ -23,6 +23,7 @@ public struct TableError: Error, Equatable, Sendable, CustomStringConvertible {
         case usage
     }
 
+    /// What kind of failure this is.
     public var kind: Kind
     /// The file concerned, if any.
     public var path: String?
@@ -31,6 +32,7 @@ public struct TableError: Error, Equatable, Sendable, CustomStringConvertible {
     /// What is wrong, in words.
     public var message: String
 
+    /// An error of `kind` at `path` and `line`, with `message` in words.
     public init(_ kind: Kind, path: String? = nil, line: Int? = nil, _ message: String) {
         self.kind = kind
         self.path = path
@@ -38,6 +40,7 @@ public struct TableError: Error, Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `PATH:LINE: message`, `PATH: message` or the message alone, as much as is known.
     public var description: String {
         switch (path, line) {
         case let (path?, line?): return "\(path):\(line): \(message)"

@@ -31,23 +31,35 @@ func parseMethod(_ text: String) -> DBAccessMethod {
     return method
 }
 
+/// Prints what upstream prints after a build (newaliases' count, makemap's empty-map warning) and our btree
+/// warning, and exits.
+@MainActor func finish(_ result: MapBuilder.Result, method: DBAccessMethod) -> Never {
+    if newaliasesMode {
+        print("\(result.source.name): \(result.count) aliases")
+    } else if result.count == 0 {
+        message("warning: empty map created: \(result.output)")
+    }
+    if method == .btree {
+        message("warning: \(result.output) is a btree database: smtpd opens every db: table as hash and will refuse it at start-up")
+    }
+    exit(0)
+}
+
 /// Builds a map and prints what upstream prints afterwards.
 @MainActor func build(_ source: MapBuilder.Source, to output: String, type: MapBuilder.ValueType, method: DBAccessMethod) -> Never {
-    let result: MapBuilder.Result
     do {
-        result = try MapBuilder.build(from: source, to: output, type: type, method: method)
+        finish(try MapBuilder.build(from: source, to: output, type: type, method: method), method: method)
     } catch {
         fail(error.description)
     }
-    if newaliasesMode {
-        print("\(source.name): \(result.count) aliases")
-    } else if result.count == 0 {
-        message("warning: empty map created: \(output)")
-    }
-    if method == .btree {
-        message("warning: \(output) is a btree database: smtpd opens every db: table as hash and will refuse it at start-up")
-    }
-    exit(0)
+}
+
+/// The map the sendmail form `makemap TYPE NAME` writes: NAME when it ends in `.db`, else `NAME.db`. As
+/// upstream (`strstr` then `strcmp`), only the first `.db` counts: `a.db.db` gets another `.db`.
+func sendmailOutputName(_ name: String) -> String {
+    let bytes = Array(name.utf8)
+    let first = bytes.indices.first { bytes[$0...].starts(with: ".db".utf8) }
+    return first == bytes.count - 3 ? name : name + ".db"
 }
 
 let parsed: GetOpt
@@ -99,7 +111,7 @@ let operands = parsed.operands
 // drops every other option; the same is done here without re-executing.
 if operands.count == 2 {
     if output != nil { usage() }
-    let target = MapBuilder.sendmailOutputName(operands[1])
+    let target = sendmailOutputName(operands[1])
     newaliasesMode = false
     build(.standardInput, to: target, type: .plain, method: parseMethod(operands[0]))
 }
@@ -107,7 +119,14 @@ if operands.count == 2 {
 if newaliasesMode {
     // Upstream insists on root here; this one works for anyone who may write the map.
     if !operands.isEmpty { usage() }
-    type = .aliases
+    if !dump {
+        // The one newaliases, shared with Sources/newaliases.
+        do {
+            finish(try MapBuilder.rebuildAliases(aliasesFile: source, output: output, method: method), method: method)
+        } catch {
+            fail("\(error)")
+        }
+    }
     if source == nil {
         do {
             source = MapBuilder.aliasesSource(in: try SMTPDConfig.load(path: MapBuilder.defaultConfigFile))
@@ -137,7 +156,12 @@ if dump {
     }
     do {
         try DBDump.forEachRecord(path: sourcePath, method: method) { key, value in
-            DBDump.appendLine(key: key, value: value, to: &out)
+            // Key, tab, value, newline, each cut at its first NUL (upstream prints them with `%.*s`, which
+            // also drops the trailing NUL).
+            out.append(contentsOf: key.prefix(while: { $0 != 0 }))
+            out.append(0x09)
+            out.append(contentsOf: value.prefix(while: { $0 != 0 }))
+            out.append(0x0A)
             if out.count >= 1 << 16 { flush() }
         }
     } catch {

@@ -36,16 +36,10 @@ for option in parsed.options {
 }
 if !parsed.operands.isEmpty { usage() }
 
-let source: String
 do {
-    source = MapBuilder.aliasesSource(in: try SMTPDConfig.load(path: configPath))
+    // The one newaliases, shared with `makemap -b i`.
+    let result = try MapBuilder.rebuildAliases(configFile: configPath)
+    print("\(result.source.name): \(result.count) aliases")
 } catch {
     fail("\(error)")
-}
-do {
-    let result = try MapBuilder.build(from: source == "-" ? .standardInput : .file(source), to: source + ".db",
-                                      type: .aliases)
-    print("\(source): \(result.count) aliases")
-} catch {
-    fail(error.description)
 }

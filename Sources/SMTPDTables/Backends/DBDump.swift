@@ -3,8 +3,11 @@ public enum DBDump {
     /// Walks every record of the database at `path` in its own order (hash: libdb's bucket order; btree:
     /// sorted), giving the raw key and value bytes as stored (trailing NULs included), valid only during `body`.
     ///
-    /// - Parameter method: the access method to open the file as; upstream opens it as the `-d` type (hash by
-    ///   default) and fails on a file of the other kind. `nil` detects it.
+    /// - Parameters:
+    ///   - path: the database file.
+    ///   - method: the access method to open the file as; upstream opens it as the `-d` type (hash by
+    ///     default) and fails on a file of the other kind. `nil` detects it.
+    ///   - body: called with each record's key and value.
     /// - Throws: upstream's wording without the program name: `dbopen: PATH: Invalid argument`,
     ///   `db->seq: PATH: ...`.
     public static func forEachRecord(path: String, method: DBAccessMethod?,
@@ -26,14 +29,5 @@ public enum DBDump {
         } catch {
             throw TableError(.io, "db->seq: \(path): \(error)")
         }
-    }
-
-    /// Appends one `makemap -U` line for a record to `out`: the key, a tab, the value, a newline, each of key
-    /// and value cut at its first NUL (upstream prints them with `%.*s`, which also drops the trailing NUL).
-    public static func appendLine(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(contentsOf: key.prefix(while: { $0 != 0 }))
-        out.append(0x09)
-        out.append(contentsOf: value.prefix(while: { $0 != 0 }))
-        out.append(0x0A)
     }
 }

@@ -51,6 +51,8 @@ public enum MapBuilder {
 
     /// What a build did.
     public struct Result: Sendable, Equatable {
+        /// Where the entries came from (newaliases reports it: `SOURCE: N aliases`).
+        public var source: Source
         /// The map written.
         public var output: String
         /// Records stored (upstream's `dbputs`): 0 means an empty map was created.
@@ -75,10 +77,16 @@ public enum MapBuilder {
         return stripDB(path) ?? path
     }
 
-    /// The map the sendmail form `makemap TYPE NAME` writes: NAME when it ends in `.db` (its first `.db` is
-    /// its end, as upstream tests it), else `NAME.db`.
-    public static func sendmailOutputName(_ name: String) -> String {
-        stripDB(name) != nil ? name : name + ".db"
+    /// Rebuilds the aliases map as newaliases(8) and `makemap -b i` do (makemap.c in P_NEWALIASES mode): the
+    /// source is `aliasesFile` or else the configuration's (`aliasesSource(in:)`, reading `configFile`), built
+    /// as `-t aliases` into `output`, by default the source plus `.db`. A source of `-` is standard input.
+    ///
+    /// - Throws: the configuration's error (kind `.config` or `.io`), or the build's (see `build`).
+    public static func rebuildAliases(configFile: String = defaultConfigFile, aliasesFile: String? = nil,
+                                      output: String? = nil, method: DBAccessMethod = .hash) throws -> Result {
+        let source = try aliasesFile ?? aliasesSource(in: SMTPDConfig.load(path: configFile))
+        return try build(from: source == "-" ? .standardInput : .file(source), to: output ?? source + ".db",
+                         type: .aliases, method: method)
     }
 
     /// `path` without its first `.db` when that is its end (upstream's `strstr` then `strcmp`), else nil.
@@ -117,7 +125,7 @@ public enum MapBuilder {
             throw TableError(.io, path: output, "\(error)")
         }
         let removed = AtomicFile.removeStaleTemporaries(for: output)
-        return Result(output: output, count: count, removedTemporaries: removed)
+        return Result(source: source, output: output, count: count, removedTemporaries: removed)
     }
 
     /// Bytes of libdb cache for a build from `inputSize` bytes of source: large enough to keep the whole

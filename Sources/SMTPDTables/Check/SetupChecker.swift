@@ -8,12 +8,14 @@ import Glibc
 /// patterns that do not match what they seem to, db files older than their source, stale temporary files of
 /// killed makemap runs. Never prints a password or a hash.
 public struct SetupChecker {
+    /// The configuration checked, with the tables it declares.
     public let config: SMTPDConfig
     /// How targets are resolved (host name, userbase, home directories); nil skips the checks that resolve
     /// every alias and virtual entry (loops, chains too deep, targets that resolve nowhere).
     public let resolverOptions: Resolver.Options?
 
-    /// `resolverOptions` names the host facts explicitly (`Resolver.Options(host: .system())` for this machine's).
+    /// A checker for `config`. `resolverOptions` names the host facts explicitly
+    /// (`Resolver.Options(host: .system())` for this machine's); nil skips the checks that resolve entries.
     public init(config: SMTPDConfig, resolverOptions: Resolver.Options?) {
         self.config = config
         self.resolverOptions = resolverOptions

@@ -63,6 +63,7 @@ enum CryptLibrary {
         case invalid
     }
 
+    /// `crypt_checksalt(3)` on `setting` (a salt string or a whole hash); a NUL in it is `.invalid`.
     static func checkSalt(_ setting: [UInt8]) -> SaltStatus {
         if setting.contains(0) { return .invalid }
         var z = setting

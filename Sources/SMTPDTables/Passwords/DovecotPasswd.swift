@@ -3,13 +3,19 @@
 /// Parsed as Dovecot 2.3's db-passwd-file does: the line is split at every `:` (empty fields kept),
 /// the first field is the user, the second the password field; missing fields are nil.
 public struct DovecotPasswdEntry: Sendable, Equatable {
+    /// The user name (first field).
     public var user: String
     /// The password field as written, `{SCHEME}` prefix included; nil when the line has only a user.
     public var password: String?
+    /// The uid field as written, if present.
     public var uid: String?
+    /// The gid field as written, if present.
     public var gid: String?
+    /// The gecos field (unused by Dovecot), if present.
     public var gecos: String?
+    /// The home directory field, if present.
     public var home: String?
+    /// The shell field (unused by Dovecot), if present.
     public var shell: String?
     /// Everything after the shell field, re-joined with `:` (space-separated `key=value` pairs).
     public var extraFields: String?

@@ -51,7 +51,7 @@ public enum PasswordHasher {
     }
 
     /// Compares two byte strings in time that depends only on their lengths, never on their contents.
-    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         var diff = UInt(bitPattern: a.count ^ b.count)
         let n = Swift.max(a.count, b.count)
         var i = 0

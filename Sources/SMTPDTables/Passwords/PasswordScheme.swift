@@ -41,8 +41,9 @@ public enum PasswordScheme: String, CaseIterable, Sendable {
         }
     }
 
-    /// The name Dovecot gives a hash of this method in a `{SCHEME}` prefix.
-    public var dovecotName: String {
+    /// The name Dovecot gives a hash of this method in a `{SCHEME}` prefix (for the tests that check our hashes
+    /// with doveadm; nothing in the library writes the prefix).
+    var dovecotName: String {
         switch self {
         case .bcrypt: return "BLF-CRYPT"
         case .sha512: return "SHA512-CRYPT"

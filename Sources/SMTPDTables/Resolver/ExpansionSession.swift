@@ -165,7 +165,7 @@ struct ExpansionSession {
     }
 
     private func xnode(_ e: ExpansionNode, table: String?, key: String?) -> XNode {
-        var x = XNode(kind: ResolutionNode.Kind(rawValue: e.kind.rawValue) ?? .error, payload: Array(e.value.utf8))
+        var x = XNode(kind: e.kind, payload: Array(e.value.utf8))
         if e.kind == .address, let a = e.address {
             x.payload = Array(a.user.utf8)
             x.domain = Array(a.domain.utf8)

@@ -1,14 +1,14 @@
 /// One node of an expansion tree, as smtpd's lka_session builds it while it answers `RCPT TO`.
 public struct ResolutionNode: Sendable, Equatable {
-    /// What a node is (upstream smtpd.h `enum expand_type`).
-    public enum Kind: String, Sendable {
-        case address, username, file, filter, include, error
-    }
+    /// What a node is (upstream smtpd.h `enum expand_type`): the kinds of alias value elements, one enum for
+    /// both, since every node smtpd expands was read as one.
+    public typealias Kind = ExpansionNode.Kind
 
     /// The node's index in `Resolution.nodes`.
     public var id: Int
     /// The node it was expanded from (nil for the recipient itself).
     public var parent: Int?
+    /// What the node is.
     public var kind: Kind
     /// `user@domain`, the user name, the path, the command, or the `NNN text` of an error.
     public var value: String
@@ -18,12 +18,14 @@ public struct ResolutionNode: Sendable, Equatable {
     public var table: String?
     /// The key that was found in `table` (or the path of the forward or include file).
     public var key: String?
-    /// For address nodes: the match rule they went through and the action it names.
+    /// For address nodes: the match rule they went through.
     public var rule: String?
+    /// For address nodes: the action that rule names (nil when it rejects).
     public var action: String?
     /// True when smtpd found the same node already in the tree and discarded this one.
     public var duplicate: Bool
 
+    /// A node from its parts, taken as given.
     public init(id: Int, parent: Int?, kind: Kind, value: String, depth: Int, table: String? = nil,
                 key: String? = nil, rule: String? = nil, action: String? = nil, duplicate: Bool = false) {
         self.id = id
@@ -61,8 +63,9 @@ public struct Resolution: Sendable, Equatable {
     public var accepted: Bool
     /// smtpd's `RCPT TO` reply when not accepted, e.g. `550 Invalid recipient: <bob@example.org>`.
     public var reply: String?
-    /// The first match rule the recipient hit (as written), and its action (nil for `reject`).
+    /// The first match rule the recipient hit, as written.
     public var rule: String?
+    /// The action that rule names (nil for `reject`).
     public var action: String?
     /// Every node in the order smtpd created them (duplicates it discarded included, flagged).
     public var nodes: [ResolutionNode]

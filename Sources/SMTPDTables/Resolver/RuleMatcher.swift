@@ -13,6 +13,7 @@ public struct SenderContext: Sendable, Equatable {
     /// The tag of the listener the mail came in on.
     public var tag: String
 
+    /// A session; the defaults are those of mail submitted on this machine.
     public init(source: String = "local", rdns: String? = nil, mailFrom: String = "",
                 authenticatedUser: String? = nil, helo: String = "localhost", tag: String = "") {
         self.source = source

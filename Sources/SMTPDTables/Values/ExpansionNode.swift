@@ -1,5 +1,6 @@
 /// One element of an alias value (an expansion node), as upstream to.c `text_to_expandnode` reads it.
 public struct ExpansionNode: Hashable, Sendable, CustomStringConvertible {
+    /// What an element is (upstream smtpd.h `enum expand_type`); also the kind of a `ResolutionNode`.
     public enum Kind: String, Sendable, CaseIterable {
         /// `error:NNN text` or `:error:NNN text`: ends the expansion with that SMTP reply.
         case error
@@ -15,18 +16,21 @@ public struct ExpansionNode: Hashable, Sendable, CustomStringConvertible {
         case username
     }
 
+    /// What the element is.
     public var kind: Kind
     /// The text smtpd keeps: `550 text` for errors, the path, the command, the user name, or `user@domain`.
     public var value: String
     /// The parts of an `.address` node (the user part cut at 255 bytes, as smtpd's buffer does).
     public var address: MailAddress?
 
+    /// A node from its parts, taken as given.
     public init(kind: Kind, value: String, address: MailAddress? = nil) {
         self.kind = kind
         self.value = value
         self.address = address
     }
 
+    /// `kind:value`, e.g. `address:bob@example.org`.
     public var description: String { "\(kind.rawValue):\(value)" }
 
     /// Parses one trimmed element; nil when smtpd would find it invalid.

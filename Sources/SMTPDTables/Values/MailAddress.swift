@@ -3,9 +3,12 @@
 /// Parsed like upstream to.c `text_to_mailaddr`: split at the last `@`; `user` alone, `@domain`, `user@domain`
 /// and `@` (both empty: the catch-all of a mailaddr table) are all valid.
 public struct MailAddress: Hashable, Sendable, CustomStringConvertible {
+    /// The part before the last `@` (empty for `@domain`).
     public var user: String
+    /// The part after the last `@` (empty when there is none).
     public var domain: String
 
+    /// An address from its parts, taken as given.
     public init(user: String, domain: String) {
         self.user = user
         self.domain = domain
@@ -18,6 +21,7 @@ public struct MailAddress: Hashable, Sendable, CustomStringConvertible {
         domain = String(lossyBytes: parts.domain)
     }
 
+    /// `user@domain`.
     public var description: String { "\(user)@\(domain)" }
 }
 

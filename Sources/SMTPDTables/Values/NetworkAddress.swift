@@ -8,8 +8,10 @@ import Glibc
 /// library's inet_net_pton(3) (so classful forms such as `10` or `10.1` mean 10.0.0.0/8 and 10.1.0.0/16, as
 /// in smtpd), else IPv6 with optional `[...]` and `/bits` (128 when absent).
 public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
+    /// IPv4 (`inet`) or IPv6 (`inet6`).
     public enum Family: String, Sendable { case inet, inet6 }
 
+    /// IPv4 or IPv6.
     public var family: Family
     /// 4 or 16 address bytes in network order.
     public var bytes: [UInt8]
@@ -28,6 +30,7 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
         self.prefixLength = prefixLength
     }
 
+    /// `address/prefix`, the address in its usual text form.
     public var description: String {
         switch family {
         case .inet:

@@ -4,15 +4,21 @@
 /// required), smtp+notls, lmtp (port required), smtps (465); no scheme means smtp; an unknown `xxx://` is
 /// refused; a label (credentials name) only with smtp+tls or smtps; the host is a valid domain or `[address]`.
 public struct RelayHost: Hashable, Sendable {
+    /// How smtpd talks to the relay; the raw value is the URL scheme as written.
     public enum Scheme: String, Sendable, CaseIterable {
         case smtp, smtpTLS = "smtp+tls", smtpNoTLS = "smtp+notls", lmtp, smtps
     }
 
+    /// The scheme (`smtp` when none was written).
     public var scheme: Scheme
+    /// The credentials label before `@` (a key of the action's `auth` table), if any.
     public var authLabel: String?
+    /// The host name, or the address in brackets.
     public var host: String
+    /// The port: the one written, else the scheme's default.
     public var port: Int
 
+    /// Parses `text` as smtpd does; throws `.invalidValue` when smtpd would refuse it.
     public init(_ text: String) throws(TableError) {
         let s = Array(text.utf8)
         guard s.count < 1024 else { throw TableError(.invalidValue, "relay host too long") }

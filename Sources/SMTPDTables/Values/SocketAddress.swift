@@ -5,10 +5,14 @@ import Glibc
 /// A single IP address, as the source and addrname services read it (upstream table.c `parse_sockaddr`):
 /// IPv4 dotted quad, else IPv6 with optional `[`, `IPv6:` prefix, `]` and `%scope`.
 public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
+    /// IPv4 or IPv6.
     public var family: NetworkAddress.Family
+    /// 4 or 16 address bytes in network order.
     public var bytes: [UInt8]
+    /// The IPv6 scope (`%scope`, an interface index), 0 when none.
     public var scopeID: UInt32
 
+    /// Parses `text` as smtpd does; nil when smtpd would not accept it.
     public init?(_ text: String) {
         let s = Array(text.utf8)
         guard !s.contains(0) else { return nil }
@@ -46,6 +50,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The address in its usual text form, without a scope (`192.0.2.1`, `2001:db8::1`).
     public var description: String {
         NetworkAddress(family: family, bytes: bytes, prefixLength: family == .inet ? 32 : 128)
             .description.split(separator: "/").first.map(String.init) ?? ""

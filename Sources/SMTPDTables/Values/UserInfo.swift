@@ -3,11 +3,16 @@
 /// upstream table.c K_USERINFO joins key and value as `key:uid:gid:directory` and reads it with
 /// to.c `text_to_userinfo`.
 public struct UserInfo: Hashable, Sendable {
+    /// The user (the table key).
     public var username: String
+    /// The system user id mail is delivered as.
     public var uid: UInt32
+    /// The system group id mail is delivered as.
     public var gid: UInt32
+    /// The home directory (where `~/.forward` is looked for).
     public var directory: String
 
+    /// A user info from its parts.
     public init(username: String, uid: UInt32, gid: UInt32, directory: String) {
         self.username = username
         self.uid = uid

@@ -57,7 +57,7 @@ struct ConfigOracleTests {
     @Test("agrees with smtpd -n", .enabled(if: smtpd != nil, "needs the real smtpd, run as root"),
           arguments: ConfigCorpus.cases)
     func agrees(_ c: ConfigCase) throws {
-        guard let smtpd = Self.smtpd else { return }
+        let smtpd = try #require(Self.smtpd)
         try TestSupport.withTemporaryDirectory { dir in
             let conf = try Self.materialize(c, in: dir)
             let theirs = try Self.smtpdVerdict(smtpd, conf: conf)

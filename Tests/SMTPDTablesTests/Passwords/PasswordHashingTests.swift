@@ -75,7 +75,7 @@ struct PasswordHashingTests {
     @Test("hashes made by Debian's smtpctl encrypt verify with ours",
           .enabled(if: TestSupport.system("smtpctl") != nil, "smtpctl (opensmtpd) is not installed"))
     func smtpctlHashesVerify() throws {
-        guard let smtpctl = TestSupport.system("smtpctl") else { return }
+        let smtpctl = try #require(TestSupport.system("smtpctl"))
         let byArgument = try TestSupport.run(smtpctl, ["encrypt", "pa:ss word"])
         try #require(byArgument.status == 0)
         let h1 = byArgument.stdout.trimmingCharacters(in: .newlines)

@@ -162,7 +162,7 @@ struct BerkeleyDBMakemapTests {
     @Test(.enabled(if: BDBFixtures.dbLoad != nil))
     func readsRecordsWithoutTrailingNul() throws {
         try TestSupport.withTemporaryDirectory { dir in
-            guard let load = BDBFixtures.dbLoad else { return }
+            let load = try #require(BDBFixtures.dbLoad)
             let path = dir + "/loaded.db"
             let input = "key\nvalue\nOther\nx y\n"  // -T: keys and values on alternate lines
             let result = try TestSupport.run(load, ["-T", "-t", "hash", path], stdin: Data(input.utf8))
