@@ -92,7 +92,8 @@ extension ConfigParser {
         }
     }
 
-    private mutating func relayOptions(_ options: inout [ActionOption], _ given: inout GivenOptions) throws(TableError) {
+    private mutating func relayOptions(_ options: inout [ActionOption],
+                                       _ given: inout GivenOptions) throws(TableError) {
         while true {
             switch tok.kind {
             case .keyword(.helo): options.append(.helo(try stringOption("helo", &given)))

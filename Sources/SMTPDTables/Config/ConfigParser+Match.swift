@@ -1,3 +1,6 @@
+/// A short name for the condition constructors the helpers below are given.
+private typealias Condition = MatchConditionKind
+
 /// `match [!]condition ... action NAME | reject`: the rules, in order.
 extension ConfigParser {
     mutating func matchDirective() throws(TableError) {
@@ -12,44 +15,28 @@ extension ConfigParser {
             }
             let kind: MatchConditionKind
             switch tok.kind {
-            case .keyword(.tag):
-                let (t, r) = try condition("tag", &given)
-                kind = .tag(t, regex: r)
-            case .keyword(.helo):
-                let (t, r) = try condition("helo", &given)
-                kind = .helo(t, regex: r)
+            case .keyword(.tag): kind = try condition("tag", &given, Condition.tag)
+            case .keyword(.helo): kind = try condition("helo", &given, Condition.helo)
             case .keyword(.tls):
                 try flagOption("tls", &given)
                 kind = .tls
-            case .keyword(.auth):
-                let (t, r) = try optionalCondition("auth", &given, lookup: "auth", mapping: true)
-                kind = .auth(t, regex: r)
-            case .keyword(.mailFrom):
-                let (t, r) = try condition("mail-from", &given, mapping: true)
-                kind = .mailFrom(t, regex: r)
-            case .keyword(.rcptTo):
-                let (t, r) = try condition("rcpt-to", &given, mapping: true)
-                kind = .rcptTo(t, regex: r)
+            case .keyword(.auth): kind = try optionalCondition("auth", &given, mapping: true, Condition.auth)
+            case .keyword(.mailFrom): kind = try condition("mail-from", &given, mapping: true, Condition.mailFrom)
+            case .keyword(.rcptTo): kind = try condition("rcpt-to", &given, mapping: true, Condition.rcptTo)
             case .keyword(.from):
                 _ = try advance()
                 switch tok.kind {
                 case .keyword(.socket): try flagOption("from", &given); kind = .fromSocket
                 case .keyword(.local): try flagOption("from", &given); kind = .fromLocal
                 case .keyword(.any): try flagOption("from", &given); kind = .fromAny
-                case .keyword(.src):
-                    let (t, r) = try condition("from", &given)
-                    kind = .fromSource(t, regex: r)
-                case .keyword(.rdns):
-                    let (t, r) = try optionalCondition("from", &given, lookup: "rdns")
-                    kind = .fromRDNS(t, regex: r)
+                case .keyword(.src): kind = try condition("from", &given, Condition.fromSource)
+                case .keyword(.rdns): kind = try optionalCondition("from", &given, lookup: "rdns", Condition.fromRDNS)
                 case .keyword(.auth):
-                    let (t, r) = try optionalCondition("from", &given, lookup: "from")
-                    kind = .fromAuth(t, regex: r)
+                    kind = try optionalCondition("from", &given, lookup: "from", Condition.fromAuth)
                     // smtpd reads it as `from any` and `auth`: a later `auth` is given twice.
                     given.names.insert("auth")
                 case .keyword(.mailFrom):
-                    let (t, r) = try condition("from", &given, mapping: true)
-                    kind = .fromMailFrom(t, regex: r)
+                    kind = try condition("from", &given, mapping: true, Condition.fromMailFrom)
                     given.names.insert("mail-from")
                 default:
                     throw syntaxError()
@@ -59,12 +46,9 @@ extension ConfigParser {
                 switch tok.kind {
                 case .keyword(.local): try flagOption("for", &given); kind = .forLocal
                 case .keyword(.any): try flagOption("for", &given); kind = .forAny
-                case .keyword(.domain):
-                    let (t, r) = try condition("for", &given, lookup: "'for'")
-                    kind = .forDomain(t, regex: r)
+                case .keyword(.domain): kind = try condition("for", &given, lookup: "'for'", Condition.forDomain)
                 case .keyword(.rcptTo):
-                    let (t, r) = try condition("for", &given, mapping: true)
-                    kind = .forRcptTo(t, regex: r)
+                    kind = try condition("for", &given, mapping: true, Condition.forRcptTo)
                     given.names.insert("rcpt-to")
                 default:
                     throw syntaxError()
@@ -92,20 +76,24 @@ extension ConfigParser {
     /// `KEYWORD [regex] <table>`: marks `what` as given and checks the table's kind for `lookup` lookups
     /// (`what` unless named): a list, or a mapping too where `mapping` and no regex.
     private mutating func condition(_ what: String, _ given: inout GivenOptions, lookup: String? = nil,
-                                    mapping: Bool = false) throws(TableError) -> (TableReference, regex: Bool) {
+                                    mapping: Bool = false,
+                                    _ kind: (TableReference, Bool) -> MatchConditionKind) throws(TableError)
+        -> MatchConditionKind {
         _ = try advance()
         let (t, regex) = try regexTable()
         try checkCondition(t, regex: regex, what, &given, lookup: lookup, mapping: mapping)
-        return (t, regex)
+        return kind(t, regex)
     }
 
     /// `KEYWORD [[regex] <table>]`: as `condition`, the table optional.
     private mutating func optionalCondition(_ what: String, _ given: inout GivenOptions, lookup: String? = nil,
-                                            mapping: Bool = false) throws(TableError) -> (TableReference?, regex: Bool) {
+                                            mapping: Bool = false,
+                                            _ kind: (TableReference?, Bool) -> MatchConditionKind) throws(TableError)
+        -> MatchConditionKind {
         _ = try advance()
         let (t, regex) = try optionalRegexTable()
         try checkCondition(t, regex: regex, what, &given, lookup: lookup, mapping: mapping)
-        return (t, regex)
+        return kind(t, regex)
     }
 
     private func checkCondition(_ t: TableReference?, regex: Bool, _ what: String, _ given: inout GivenOptions,

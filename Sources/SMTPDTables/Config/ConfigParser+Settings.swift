@@ -145,12 +145,10 @@ extension ConfigParser {
     mutating func srsDirective() throws(TableError) {
         _ = try advance()
         if try accept(.key) {
-            if try accept(.backup) {
-                _ = try expectString()
-            } else {
-                _ = try expectString()
-                hasSRSKey = true
-            }
+            // `srs key backup SECRET` alone does not enable srs in actions.
+            let backup = try accept(.backup)
+            _ = try expectString()
+            if !backup { hasSRSKey = true }
         } else if try accept(.ttl) {
             let d = try expectString()
             guard let seconds = ConfigValues.delay(d) else { throw semantic("ttl delay \"\(d)\" is invalid") }

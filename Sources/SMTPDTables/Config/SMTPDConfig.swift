@@ -46,12 +46,14 @@ public struct SMTPDConfig: Sendable {
 
     /// Reads a configuration from text; `path` names it in errors and as the file of its declarations.
     /// `include` paths are opened as written (relative ones from the working directory, as smtpd does).
-    public static func parse(text: String, path: String, options: Options = Options()) throws(TableError) -> SMTPDConfig {
+    public static func parse(text: String, path: String,
+                             options: Options = Options()) throws(TableError) -> SMTPDConfig {
         try parse(bytes: Array(text.utf8), path: path, options: options)
     }
 
     /// Reads a configuration from bytes.
-    public static func parse(bytes: [UInt8], path: String, options: Options = Options()) throws(TableError) -> SMTPDConfig {
+    public static func parse(bytes: [UInt8], path: String,
+                             options: Options = Options()) throws(TableError) -> SMTPDConfig {
         var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles)
         return try parser.parse()
     }
