@@ -26,7 +26,7 @@ struct CheckCommand: ParsableCommand {
         let config: SMTPDConfig
         do {
             config = try SMTPDConfig.load(path: file)
-        } catch let error as TableError {
+        } catch {
             Output.warn(error.description)
             throw ExitCode(2)
         }

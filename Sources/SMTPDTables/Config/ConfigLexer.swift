@@ -1,5 +1,3 @@
-import Foundation
-
 /// The words smtpd.conf's lexer turns into keywords (parse.y `lookup`): an unquoted word in this set is never a
 /// plain string, so `action local ...` is a syntax error while `action "local" ...` is not.
 enum ConfigKeyword: String, CaseIterable, Sendable {
@@ -151,17 +149,17 @@ struct ConfigLexer {
     // MARK: includes
 
     /// Starts reading `path` (as given, relative to the working directory like upstream) where the lexer stands.
-    mutating func include(_ path: String) throws {
+    mutating func include(_ path: String) throws(TableError) {
         if files.contains(where: { $0.name == path }) {
             throw error("include cycle: \(path) is already being read")
         }
         if files.count >= Self.maxIncludeDepth {
             throw error("failed to include file \(path): includes nested more than \(Self.maxIncludeDepth) deep")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = try? ConfigSource.read(path: path) else {
             throw error("failed to include file \(path)")
         }
-        let source = Source(name: path, bytes: [UInt8](data), line: 0)
+        let source = Source(name: path, bytes: bytes, line: 0)
         files.append(source)
         filesRead.append(path)
         texts[path] = source.bytes
@@ -203,7 +201,7 @@ struct ConfigLexer {
         file.unget.append(item)
     }
 
-    private mutating func lgetc(quoted: Bool) throws -> Item {
+    private mutating func lgetc(quoted: Bool) throws(TableError) -> Item {
         if quoted {
             let item = igetc()
             if item.c == Self.eof {
@@ -266,7 +264,7 @@ struct ConfigLexer {
     private static let maxTokenLength = 8096 - 2
 
     /// The next token, or a `TableError` naming the file and line.
-    mutating func next() throws -> ConfigToken {
+    mutating func next() throws(TableError) -> ConfigToken {
         top: while true {
             var item = try lgetc(quoted: false)
             while item.c == 32 || item.c == 9 {

@@ -79,8 +79,12 @@ public struct TableDeclaration: Equatable, Sendable {
         }
     }
 
-    /// For an inline table: true when its entries have values (a mapping), false for a list.
-    public var isInlineMapping: Bool { entries.first?.value != nil }
+    /// For an inline table, its kind: a mapping when its entries have values, else a list. Nil for other
+    /// backends, whose kind is known only once the table is loaded.
+    public var inlineKind: TableKind? {
+        guard backend == .inline else { return nil }
+        return entries.first?.value == nil ? .list : .mapping
+    }
 }
 
 /// A table named where one is expected: `<name>`, or an anonymous table written in place.

@@ -1,6 +1,4 @@
-import Foundation
-
-/// Small value checks of parse.y: delays, sizes, host names, ports, and the shape of a file table.
+/// Small value checks of parse.y: delays, sizes, host names, ports, and the kind of a file table.
 enum ConfigValues {
     /// parse.y `delaytonum`: digits then one unit of s, m, h or d; nil when invalid.
     static func delay(_ s: String) -> Int? {
@@ -16,7 +14,7 @@ enum ConfigValues {
         }
         let digits = b.dropLast()
         // strtonum accepts an optional sign and leading spaces; the range check rejects 0 and negatives.
-        guard let n = Int(String(decoding: digits, as: UTF8.self).trimmingCharacters(in: .whitespaces)),
+        guard let n = Int(trimmingBlanks(String(decoding: digits, as: UTF8.self)[...])),
               n >= 1, n <= Int(Int32.max) / factor
         else { return nil }
         return n * factor
@@ -72,8 +70,8 @@ enum ConfigValues {
 
     /// A TCP service name known to this machine (getservbyname(3)).
     static func isServiceName(_ s: String) -> Bool {
-        if let text = try? String(contentsOfFile: "/etc/services", encoding: .utf8) {
-            for line in text.split(separator: "\n") {
+        if let bytes = try? ConfigSource.read(path: "/etc/services") {
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
                 let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard fields.count >= 2, !fields[0].hasPrefix("#"), fields[1].hasSuffix("/tcp") else { continue }
                 if fields[0] == s { return true }
@@ -95,39 +93,22 @@ enum ConfigValues {
         "task-release",
     ]
 
-    /// The shape smtpd gives a file table when it loads it (util.c `parse_table_line`): true for a list,
-    /// false for a mapping, nil when the file cannot be read or has a malformed line.
-    static func fileTableShape(path: String) -> Bool? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        var list: Bool?
-        func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
-        for rawLine in data.split(separator: 10, omittingEmptySubsequences: false) {
-            var line = Array(rawLine)
-            while let f = line.first, isSpace(f) { line.removeFirst() }
-            while let l = line.last, isSpace(l) { line.removeLast() }
-            if line.isEmpty { continue }
-            if line[0] == UInt8(ascii: "#") {
-                if list == nil {
-                    let rest = line.dropFirst().drop(while: isSpace)
-                    if Array(rest) == Array("@list".utf8) { list = true }
-                }
-                continue
-            }
-            var valueStart: Int
-            if line[0] == UInt8(ascii: "[") {
-                guard let close = line.firstIndex(of: UInt8(ascii: "]")) else { return nil }
-                valueStart = close + 1
-            } else {
-                valueStart = line.firstIndex(where: { $0 == 32 || $0 == 9 || $0 == UInt8(ascii: ":") }) ?? line.count
-            }
-            if list == nil { list = valueStart == line.count }
-            if list == true { continue }
-            if valueStart < line.count {
-                valueStart += 1
-                while valueStart < line.count, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
-            }
-            if valueStart >= line.count { return nil }
-        }
-        return list ?? false
+    /// The kind smtpd gives a file table when its configuration is read (`table_config` loads it through
+    /// util.c `parse_table_line`), from the library's own table reader and line parser; nil when the file
+    /// cannot be read or does not parse.
+    static func fileTableKind(path: String) -> TableKind? {
+        guard var bytes = try? readWholeFile(path) else { return nil }
+        return try? TableLineParser.parse(&bytes, path: path).kind
+    }
+
+    /// Foundation's `trimmingCharacters(in: .whitespaces)` in the standard library: trims tabs and Unicode
+    /// space separators (category Zs), not line ends.
+    static func trimmingBlanks(_ s: Substring) -> Substring {
+        func isBlank(_ u: Unicode.Scalar) -> Bool { u == "\t" || u.properties.generalCategory == .spaceSeparator }
+        let scalars = s.unicodeScalars
+        guard let start = scalars.firstIndex(where: { !isBlank($0) }),
+              let last = scalars.lastIndex(where: { !isBlank($0) })
+        else { return "" }
+        return Substring(scalars[start...last])
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// An smtpd.conf, read whole the way OpenSMTPD's parse.y reads it (6.8 to 7.8 grammar): macros, includes,
 /// tables, actions, match rules in order, and every other directive checked and kept as written.
 ///
@@ -42,22 +40,20 @@ public struct SMTPDConfig: Sendable {
     }
 
     /// Reads and checks the configuration at `path` (and the files it includes).
-    public static func load(path: String, options: Options = Options()) throws -> SMTPDConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read file" : "no such file"
-            throw TableError(.io, path: path, reason)
-        }
-        return try parse(bytes: [UInt8](data), path: path, options: options)
+    public static func load(path: String, options: Options = Options()) throws(TableError) -> SMTPDConfig {
+        try parse(bytes: ConfigSource.read(path: path), path: path, options: options)
     }
 
     /// Reads a configuration from text; `path` names it in errors and as the file of its declarations.
     /// `include` paths are opened as written (relative ones from the working directory, as smtpd does).
-    public static func parse(text: String, path: String, options: Options = Options()) throws -> SMTPDConfig {
+    public static func parse(text: String, path: String,
+                             options: Options = Options()) throws(TableError) -> SMTPDConfig {
         try parse(bytes: Array(text.utf8), path: path, options: options)
     }
 
     /// Reads a configuration from bytes.
-    public static func parse(bytes: [UInt8], path: String, options: Options = Options()) throws -> SMTPDConfig {
+    public static func parse(bytes: [UInt8], path: String,
+                             options: Options = Options()) throws(TableError) -> SMTPDConfig {
         var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles)
         return try parser.parse()
     }
@@ -83,5 +79,14 @@ public struct SMTPDConfig: Sendable {
     /// The value of macro `name`, if defined.
     public func macro(named name: String) -> String? {
         macros.last { $0.name == name }?.value
+    }
+}
+
+/// Where the configuration reader gets the files it reads: the configuration, the files it includes, and the
+/// system's service names. One function, so that all of them get the regular-file guards of the table reader
+/// (no FIFO, device or directory; bounded size).
+enum ConfigSource {
+    static func read(path: String) throws(TableError) -> [UInt8] {
+        try readWholeFile(path)
     }
 }

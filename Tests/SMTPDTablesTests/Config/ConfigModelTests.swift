@@ -48,11 +48,11 @@ struct ConfigModelTests {
         let dom = try #require(c.table(named: "dom"))
         #expect(dom.backend == .inline)
         #expect(dom.entries == [InlineTableEntry(key: "example.org"), InlineTableEntry(key: "example.net")])
-        #expect(!dom.isInlineMapping)
+        #expect(dom.inlineKind == .list)
         let map = try #require(c.table(named: "map"))
         #expect(map.entries == [InlineTableEntry(key: "root", value: "bob"),
                                 InlineTableEntry(key: "postmaster", value: "root, bob")])
-        #expect(map.isInlineMapping)
+        #expect(map.inlineKind == .mapping)
         #expect(c.table(named: "nope") == nil)
     }
 

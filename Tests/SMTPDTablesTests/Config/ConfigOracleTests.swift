@@ -42,10 +42,8 @@ struct ConfigOracleTests {
         do {
             _ = try SMTPDConfig.load(path: conf, options: .init(checkTableFiles: true))
             return Verdict(valid: true, message: "")
-        } catch let e as TableError {
-            return Verdict(valid: false, file: e.path, line: e.line, message: e.description)
         } catch {
-            return Verdict(valid: false, message: "\(error)")
+            return Verdict(valid: false, file: error.path, line: error.line, message: error.description)
         }
     }
 
