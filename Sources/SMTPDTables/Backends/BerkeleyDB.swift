@@ -81,19 +81,18 @@ struct BerkeleyDBError: Error, Equatable, Sendable, CustomStringConvertible {
 ///
 /// Not thread-safe (the handle is opened without `DB_THREAD`): use it from one task at a time.
 /// The handle is closed by `close()` or, failing that, when the object is released.
-final class BerkeleyDB {
-    /// The access methods makemap and smtpd use.
-    enum AccessMethod: String, Sendable, CaseIterable {
-        case hash
-        case btree
-
-        var dbType: DBTYPE {
-            switch self {
-            case .hash: return DB_HASH
-            case .btree: return DB_BTREE
-            }
+extension DBAccessMethod {
+    var dbType: DBTYPE {
+        switch self {
+        case .hash: return DB_HASH
+        case .btree: return DB_BTREE
         }
     }
+}
+
+final class BerkeleyDB {
+    /// The access methods makemap and smtpd use (one enum for the library and this layer).
+    typealias AccessMethod = DBAccessMethod
 
     /// Tuning for a new database. `nil` fields leave libdb's default, which is what upstream
     /// makemap gets; only set what the file is meant to differ in.

@@ -79,7 +79,12 @@ enum BerkeleyDBPageCheck {
         guard fd >= 0 else { return }  // DB->open reports it
         defer { Glibc.close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return }
+        guard fstat(fd, &st) == 0 else { return }
+        // libdb opens a FIFO or a device as it is, and blocks on it (a FIFO until a writer comes).
+        if st.st_mode & S_IFMT == S_IFDIR { return }  // DB->open reports EISDIR
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw BerkeleyDBError(code: EINVAL, function: "open", path: path, detail: "not a regular file, not a db file")
+        }
         var header = [UInt8](repeating: 0, count: 27)
         guard header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 27, 0) }) == 27 else { return }
         func word(_ bytes: [UInt8], _ at: Int, swapped: Bool) -> UInt32 { Page.u32(bytes[...], at, swapped: swapped) }

@@ -14,7 +14,7 @@ public enum DBDump {
                                      _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws(TableError) {
         let db: BerkeleyDB
         do {
-            db = try BerkeleyDB.open(readingFrom: path, as: method?.berkeleyDB)
+            db = try BerkeleyDB.open(readingFrom: path, as: method)
         } catch {
             throw TableError(.io, "dbopen: \(path): \(error.message)")
         }

@@ -85,11 +85,4 @@ enum DBTable: TableSource {
 public enum DBAccessMethod: String, Sendable, CaseIterable {
     case hash
     case btree
-
-    var berkeleyDB: BerkeleyDB.AccessMethod {
-        switch self {
-        case .hash: return .hash
-        case .btree: return .btree
-        }
-    }
 }

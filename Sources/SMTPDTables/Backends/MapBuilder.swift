@@ -155,7 +155,7 @@ public enum MapBuilder {
         let db: BerkeleyDB
         do {
             db = try BerkeleyDB.create(
-                at: path, method: method.berkeleyDB,
+                at: path, method: method,
                 options: BerkeleyDB.CreateOptions(cacheSize: cacheSize(forInputSize: bytes.count)))
         } catch {
             throw TableError(.io, "dbopen: \(path): \(error.message)")
@@ -251,14 +251,16 @@ public enum MapBuilder {
         }
     }
 
-    /// Reads the whole source; a shared non-blocking flock is held while reading (not on a terminal).
+    /// Reads the whole source; a shared non-blocking flock is held while reading (not on a terminal). Memory
+    /// is bounded by the table size limit: a regular file over it is refused before reading, a stream (standard
+    /// input, a FIFO or device named on purpose) when it passes it, and a stream holding a NUL byte (an invalid
+    /// line, so `/dev/zero` or `/dev/urandom`) is read only up to it, so the parser refuses that line at once.
     static func readSource(_ source: Source) throws(TableError) -> [UInt8] {
         let name = source.name
         let fd: Int32
         switch source {
         case .file(let path):
-            fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw TableError(.io, path: name, errnoText(errno)) }
+            do { fd = try SystemFile.open(path, blocking: true) } catch { throw TableError(.io, path: name, error.reason) }
         case .standardInput:
             fd = 0
         }
@@ -268,21 +270,14 @@ public enum MapBuilder {
             if code == EWOULDBLOCK { throw TableError(.io, "\(name) is locked") }
             throw TableError(.io, path: name, "flock: \(errnoText(code))")
         }
-        var bytes: [UInt8] = []
+        let limit = SystemFile.maxTableFileSize
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
-            bytes.reserveCapacity(Int(st.st_size) + 1)
+        let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        if regular, st.st_size > limit {
+            throw TableError(.format, path: name, "file too large for a table (\(limit) bytes at most)")
         }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TableError(.io, path: name, errnoText(errno))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
+        let bytes = try SystemFile.readBounded(fd: fd, name: name, limit: limit, sizeHint: regular ? Int(st.st_size) : 0,
+                                               what: "table", stopAtNUL: !regular)
         if fd == 0 { _ = flock(fd, LOCK_UN) }
         return bytes
     }

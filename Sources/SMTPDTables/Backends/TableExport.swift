@@ -44,7 +44,7 @@ public enum TableExport {
     private static func writeDB(_ table: Table, to path: String, method: DBAccessMethod) throws(TableError) -> Int {
         let db: BerkeleyDB
         do {
-            db = try BerkeleyDB.create(at: path, method: method.berkeleyDB,
+            db = try BerkeleyDB.create(at: path, method: method,
                                        options: BerkeleyDB.CreateOptions(cacheSize: 128 << 20))
         } catch {
             throw error.tableError

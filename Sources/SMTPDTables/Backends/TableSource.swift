@@ -1,6 +1,6 @@
 /// One backend of tables: how its entries are read into a snapshot (upstream's `struct table_backend`, one per
 /// `table_*.c`). Each backend is one type in its own file, and one line in `TableSources.all`.
-protocol TableSource {
+protocol TableSource: Sendable {
     /// The backend as smtpd.conf names it (`file:`, `db:`).
     static var backend: TableBackend { get }
     /// Whether lookups check the file and reload it when it changed (smtpd does for db:; file: tables are

@@ -97,7 +97,7 @@ enum ConfigValues {
     /// util.c `parse_table_line`), from the library's own table reader and line parser; nil when the file
     /// cannot be read or does not parse.
     static func fileTableKind(path: String) -> TableKind? {
-        guard var bytes = try? readWholeFile(path) else { return nil }
+        guard var bytes = try? SystemFile.readRegular(path) else { return nil }
         return try? TableLineParser.parse(&bytes, path: path).kind
     }
 

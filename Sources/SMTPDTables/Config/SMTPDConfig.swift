@@ -83,10 +83,10 @@ public struct SMTPDConfig: Sendable {
 }
 
 /// Where the configuration reader gets the files it reads: the configuration, the files it includes, and the
-/// system's service names. One function, so that all of them get the regular-file guards of the table reader
+/// system's service names. One function, so that all of them get the guards of the system layer
 /// (no FIFO, device or directory; bounded size).
 enum ConfigSource {
     static func read(path: String) throws(TableError) -> [UInt8] {
-        try readWholeFile(path)
+        try SystemFile.readRegular(path, limit: SystemFile.maxConfigFileSize, what: "configuration file")
     }
 }

@@ -68,11 +68,13 @@ enum SystemFile {
         return stat(path, &st) == 0 ? st : nil
     }
 
-    /// open(2), retried on EINTR; always close-on-exec and non-blocking (a FIFO opens at once instead of
-    /// waiting for a writer; the type is checked before any read).
-    static func open(_ path: String, flags: Int32 = 0) throws(SystemError) -> Int32 {
+    /// open(2) for reading, retried on EINTR; always close-on-exec, and non-blocking unless asked (a FIFO then
+    /// opens at once instead of waiting for a writer; the type is checked before any read). Blocking is for
+    /// streams the user named on purpose (`makemap FIFO`).
+    static func open(_ path: String, flags: Int32 = 0, blocking: Bool = false) throws(SystemError) -> Int32 {
         var fd: Int32
-        repeat { fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags) } while fd == -1 && errno == EINTR
+        let mode = O_RDONLY | O_CLOEXEC | flags | (blocking ? 0 : O_NONBLOCK)
+        repeat { fd = Glibc.open(path, mode) } while fd == -1 && errno == EINTR
         guard fd >= 0 else { throw SystemError("open", path: path) }
         return fd
     }
@@ -107,8 +109,12 @@ enum SystemFile {
     /// Reads `fd` to its end, at most `limit` bytes (a stream: standard input, a FIFO the user named). The
     /// memory used is bounded by the limit: past it the read stops with an error. Blocking descriptors block;
     /// a non-blocking one that has no data is waited for with poll(2).
-    static func readBounded(fd: Int32, name: String, limit: Int, sizeHint: Int = 0, what: String = "file")
-        throws(TableError) -> [UInt8]
+    ///
+    /// `stopAtNUL` ends the read after the first NUL byte: for text formats where a NUL is already an error at
+    /// its line, so that `/dev/zero` or `/dev/urandom` given as a table is refused at once instead of read to
+    /// the limit.
+    static func readBounded(fd: Int32, name: String, limit: Int, sizeHint: Int = 0, what: String = "file",
+                            stopAtNUL: Bool = false) throws(TableError) -> [UInt8]
     {
         let size = min(max(sizeHint, 0), limit)
         var failure: Int32 = 0
@@ -141,6 +147,10 @@ enum SystemFile {
                 throw SystemError("read", path: name).tableError
             }
             if n == 0 { break }
+            if stopAtNUL, let nul = chunk[0..<n].firstIndex(of: 0) {
+                bytes.append(contentsOf: chunk[0...nul])
+                break
+            }
             bytes.append(contentsOf: chunk[0..<n])
             if bytes.count > limit {
                 throw TableError(.format, path: name, "file too large for a \(what) (over \(limit) bytes)")
