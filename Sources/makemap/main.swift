@@ -5,6 +5,9 @@ import GetOpt
 import Glibc
 import SMTPDTables
 
+// ^\ quits without Swift's crash report (AtomicFile+Signals.swift).
+QuitSignal.useDefaultAction()
+
 let program = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "makemap") } ?? "makemap"
 
 func message(_ text: String) {

@@ -22,6 +22,7 @@ struct SMTPDTablesCommand: ParsableCommand {
 
     /// Runs the tool with exit codes 0/1/2 (argument errors are 2, not swift-argument-parser's 64).
     static func main() {
+        QuitSignal.useDefaultAction()   // ^\ quits, without Swift's crash report
         do {
             var command = try parseAsRoot()
             try command.run()

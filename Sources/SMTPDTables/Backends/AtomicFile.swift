@@ -22,6 +22,9 @@
 // writer's PID exists); the lock alone protects against PID reuse and other namespaces. Both
 // must agree before anything is removed, so a mistake can only keep a stale file, never remove a
 // live one.
+//
+// Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT during a replace remove the temporary file and end the
+// process with status 128 + the signal (AtomicFile+Signals.swift).
 
 import Glibc
 
@@ -72,9 +75,15 @@ enum AtomicFile {
     /// fsync of the directory is reported after the target has already been replaced.
     static func replace<Result>(_ target: String, attributes: Attributes?,
                                 _ body: (_ temporaryPath: String) throws -> Result) throws -> Result {
-        guard let (fd, temporaryPath) = createTemporary(prefix: target + marker + String(getpid()) + ".") else {
-            throw ioError(target, "mkstemp")
+        // Created and registered for removal on a signal (AtomicFile+Signals.swift) with those signals held
+        // back, so none finds the file created but not yet registered.
+        var slot: Int?
+        let created = withInterruptSignalsBlocked { () -> (fd: Int32, path: String)? in
+            guard let created = createTemporary(prefix: target + marker + String(getpid()) + ".") else { return nil }
+            slot = registerForSignals(created.path)
+            return created
         }
+        guard let (fd, temporaryPath) = created else { throw ioError(target, "mkstemp") }
         var open = true, renamed = false
         do {
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw ioError(temporaryPath, "flock") }
@@ -83,13 +92,21 @@ enum AtomicFile {
             guard fsync(fd) == 0 else { throw ioError(temporaryPath, "fsync") }
             open = false
             guard close(fd) == 0 else { throw ioError(temporaryPath, "close") }
-            guard rename(temporaryPath, target) == 0 else { throw ioError(target, "rename") }
-            renamed = true
+            // Renamed and unregistered as one step for a signal: it sees the temporary file or the new map.
+            try withInterruptSignalsBlocked { () throws(TableError) in
+                guard rename(temporaryPath, target) == 0 else { throw ioError(target, "rename") }
+                renamed = true
+                if let registered = slot { unregisterForSignals(registered) }
+                slot = nil
+            }
             try syncDirectory(of: target)
             return result
         } catch {
             if open { _ = close(fd) }
-            if !renamed { _ = unlink(temporaryPath) }
+            withInterruptSignalsBlocked {
+                if !renamed { _ = unlink(temporaryPath) }
+                if let registered = slot { unregisterForSignals(registered) }
+            }
             throw error
         }
     }
