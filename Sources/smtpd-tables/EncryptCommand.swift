@@ -18,6 +18,12 @@ struct EncryptCommand: ParsableCommand {
             on a terminal it asks for the password without echoing it. The hash suits smtpd's credentials
             tables and Dovecot's passwd-file (bcrypt is Dovecot's BLF-CRYPT, sha512 its SHA512-CRYPT).
             A password given as an argument is visible to other users in the process list.
+
+            Limits: bcrypt (the default) uses only the first 72 bytes of a password, so a longer one is \
+            refused (exit 2) rather than hashed into something that also accepts its first 72 bytes; use \
+            --scheme sha512 or yescrypt for longer ones. crypt(3) takes at most 511 bytes with any scheme, \
+            and a line of standard input is read up to 1 MiB. At the prompt, ^C or ^\\ put the terminal \
+            back (echo on) and exit with 128 + the signal (130, 131). Exit status: 0, or 2 on errors.
             """)
 
     @Option(help: "Hash method: \(PasswordScheme.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -41,34 +47,46 @@ struct EncryptCommand: ParsableCommand {
             return
         }
         if isatty(STDIN_FILENO) == 1 {
-            guard let secret = PasswordInput.readWithoutEcho(prompt: "Password: ") else {
-                Output.warn("encrypt: no password given")
+            let line = PasswordInput.readWithoutEcho(prompt: "Password: ")
+            guard case .line(let secret) = line else {
+                Output.warn(PasswordInput.problem(line, command: "encrypt") ?? "encrypt: no password given")
                 throw ExitCode(2)
             }
             try emit(secret)
             return
         }
         // Like the encrypt helper smtpctl runs: every line of stdin is a password (newline removed).
-        var pending: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var reader = PasswordInput.Reader()
+        var number = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                Output.warn("encrypt: cannot read standard input")
+            number += 1
+            let line = reader.next()
+            if line == .end { break }
+            guard case .line(let secret) = line else {
+                Output.warn((PasswordInput.problem(line, command: "encrypt") ?? "") + " (line \(number))")
                 throw ExitCode(2)
             }
-            if n == 0 { break }
-            pending.append(contentsOf: buffer[0..<n])
-            while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                try emit(Array(pending[..<nl]))
-                pending.removeSubrange(...nl)
-            }
+            try emit(secret, line: number)
         }
-        if !pending.isEmpty { try emit(pending) }
     }
 
-    private func emit(_ secret: [UInt8]) throws {
+    /// bcrypt uses the first 72 bytes of a password and ignores the rest.
+    static let bcryptLimit = 72
+    /// libxcrypt's crypt(3) refuses a password of CRYPT_MAX_PASSPHRASE_SIZE (512) bytes or more.
+    static let cryptLimit = 511
+
+    private func emit(_ secret: [UInt8], line: Int? = nil) throws {
+        let which = line.map { " (line \($0))" } ?? ""
+        // Refused, not warned: a bcrypt hash of a longer password also accepts every password that shares
+        // its first 72 bytes, which nobody choosing a long password expects.
+        if scheme == .bcrypt, secret.count > Self.bcryptLimit {
+            Output.warn("encrypt: bcrypt uses only the first \(Self.bcryptLimit) bytes of a password and this one has \(secret.count)\(which): use a shorter password, or --scheme sha512 or yescrypt")
+            throw ExitCode(2)
+        }
+        if secret.count > Self.cryptLimit {
+            Output.warn("encrypt: crypt(3) takes passwords of at most \(Self.cryptLimit) bytes and this one has \(secret.count)\(which)")
+            throw ExitCode(2)
+        }
         do {
             print(try PasswordHasher.hash(secret, scheme: scheme, rounds: rounds))
         } catch {

@@ -7,7 +7,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check a password against a credentials table, as smtpd and as Dovecot would.",
         discussion: """
-            Reads the password from the terminal without echo, or the first line of standard input. Says \
+            Reads the password from the terminal without echo (^C or ^\\ there put the terminal back and exit \
+            with 128 + the signal), or the first line of standard input (at most 1 MiB). Says \
             whether smtpd (auth <TABLE>: the value after the key is the crypt(3) hash, or user:hash) would \
             accept it and, for file tables, whether Dovecot's passwd-file with the given default scheme would. \
             Never prints the password or the hash. Exit status: 0 both accept, 1 either refuses or the user \
@@ -38,8 +39,9 @@ struct VerifyCommand: ParsableCommand {
             print("\(user): no such user in \(credentials.path)")
             throw ExitCode(1)
         }
-        guard let password = PasswordInput.read() else {
-            Output.warn("verify: no password given")
+        let line = PasswordInput.read()
+        guard case .line(let password) = line else {
+            Output.warn(PasswordInput.problem(line, command: "verify") ?? "verify: no password given")
             throw ExitCode(2)
         }
         var allAccept = true

@@ -113,3 +113,28 @@ struct EncryptCommandTests {
         #expect(PasswordHasher.verify("hunter2", against: hash))
     }
 }
+
+@Suite("smtpd-tables encrypt: bcrypt's 72 bytes")
+struct EncryptBcryptLimitTests {
+    let tool = TestSupport.product("smtpd-tables")
+
+    @Test("72 bytes are hashed; 73 are refused (exit 2, a message without the password), as argument and on stdin")
+    func boundary() throws {
+        let ok = String(repeating: "p", count: 71) + "1"
+        let long = String(repeating: "p", count: 72) + "2"
+        let r = try TestSupport.run(tool, ["encrypt", "--rounds", "4", ok])
+        #expect(r.status == 0)
+        #expect(PasswordHasher.verify(ok, against: r.stdout.trimmingCharacters(in: .newlines)))
+        for run in [try TestSupport.run(tool, ["encrypt", "--rounds", "4", long]),
+                    try TestSupport.run(tool, ["encrypt", "--rounds", "4"], stdin: Data((ok + "\n" + long + "\n").utf8))] {
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("bcrypt uses only the first 72 bytes of a password and this one has 73"))
+            #expect(!run.stderr.contains(long) && !run.stderr.contains("ppppp"))
+        }
+        // Other schemes take it; --help says so.
+        let sha = try TestSupport.run(tool, ["encrypt", "--scheme", "sha512", long])
+        #expect(sha.status == 0 && PasswordHasher.verify(long, against: sha.stdout.trimmingCharacters(in: .newlines)))
+        let help = try TestSupport.run(tool, ["encrypt", "--help"])
+        #expect(help.stdout.replacingOccurrences(of: "\n", with: " ").contains("only the first 72 bytes"))
+    }
+}
