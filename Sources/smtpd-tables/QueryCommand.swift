@@ -9,8 +9,8 @@ struct QueryCommand: ParsableCommand {
             Prints the value found (for the pattern services domain, netaddr, mailaddr and regex: the entry \
             that matched; for list entries: the key). With several keys, or with - to read keys from standard \
             input one per line, prints KEY<TAB>VALUE for every key found. The value must be valid for the \
-            service, or it is an error naming the table file and line. Exit status: 0 found (bulk: any key \
-            found), 1 not found, 2 errors.
+            service, or it is an error naming the table file and line. Exit status, the same for keys as arguments and from standard input: 0 when any key is found, 1 when \
+            none is, 2 on errors.
             """)
 
     @Option(name: .shortAndLong, help: ArgumentHelp(
@@ -45,7 +45,7 @@ struct QueryCommand: ParsableCommand {
             throw ExitCode(2)
         }
         var out = OutputBuffer()
-        var found = 0, missing = 0, failed = 0
+        var found = 0, failed = 0
         let bulk = keys == ["-"]
         let labelled = bulk || keys.count > 1
 
@@ -65,10 +65,7 @@ struct QueryCommand: ParsableCommand {
                 } else {
                     reloadWarned = false
                 }
-                guard let match else {
-                    missing += 1
-                    return
-                }
+                guard let match else { return }
                 if !service.isPattern, service != .string, match.valueSlice != nil {
                     _ = try table.value(of: match, service: service)
                 }
@@ -93,8 +90,8 @@ struct QueryCommand: ParsableCommand {
             for key in keys { answer(Array(key.utf8)) }
         }
         out.flush()
+        // The same rule for keys given as arguments and keys read from standard input.
         if failed > 0 { throw ExitCode(2) }
-        if bulk { if found == 0 { throw ExitCode(1) } }
-        else if missing > 0 { throw ExitCode(1) }
+        if found == 0 { throw ExitCode(1) }
     }
 }
