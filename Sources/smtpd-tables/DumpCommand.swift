@@ -9,7 +9,9 @@ struct DumpCommand: ParsableCommand {
             Prints KEY<TAB>VALUE for each entry, like makemap -U: keys as stored (folded), values byte for \
             byte, a db record's trailing NUL dropped. List entries print the key alone; makemap -t set maps \
             print <set> as the value. A file table prints the entries in force (the last of a repeated key) in \
-            file order; a db table (hash or btree) in the database's own order. Exit status: 0, or 2 on errors.
+            file order; a db table (hash or btree) in the database's own order. On a terminal, control \
+            characters in keys and values are shown escaped (\\x1b); through a pipe they are written \
+            unchanged. Exit status: 0, or 2 on errors.
             """)
 
     @Argument(help: "The table: file:PATH, db:PATH or PATH.")
@@ -25,10 +27,10 @@ struct DumpCommand: ParsableCommand {
         }
         var out = OutputBuffer()
         table.forEachEntry { key, value in
-            out.append(key)
+            out.appendField(key)
             if let value {
                 out.append([0x09])
-                out.append(value)
+                out.appendField(value)
             }
             out.append([0x0A])
         }

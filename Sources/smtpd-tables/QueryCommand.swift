@@ -9,7 +9,9 @@ struct QueryCommand: ParsableCommand {
             Prints the value found (for the pattern services domain, netaddr, mailaddr and regex: the entry \
             that matched; for list entries: the key). With several keys, or with - to read keys from standard \
             input one per line, prints KEY<TAB>VALUE for every key found. The value must be valid for the \
-            service, or it is an error naming the table file and line. Exit status, the same for keys as arguments and from standard input: 0 when any key is found, 1 when \
+            service, or it is an error naming the table file and line. On a terminal, control characters in \
+            keys and values are shown escaped (\\x1b); through a pipe they are written unchanged. Exit \
+            status, the same for keys as arguments and from standard input: 0 when any key is found, 1 when \
             none is, 2 on errors.
             """)
 
@@ -71,10 +73,10 @@ struct QueryCommand: ParsableCommand {
                 }
                 found += 1
                 if labelled {
-                    out.append(key)
+                    out.appendField(key)
                     out.append([0x09])
                 }
-                out.append(service.isPattern ? match.keySlice : (match.valueSlice ?? match.keySlice))
+                out.appendField(service.isPattern ? match.keySlice : (match.valueSlice ?? match.keySlice))
                 out.append([0x0A])
             } catch {
                 failed += 1

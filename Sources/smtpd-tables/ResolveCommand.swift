@@ -8,8 +8,9 @@ struct ResolveCommand: ParsableCommand {
         discussion: """
             Follows smtpd.conf's match rules, actions, alias and virtual tables, userbase and ~/.forward files \
             as smtpd does when it answers RCPT TO, and prints the expansion tree (each node with the table:key \
-            that produced it) and the deliveries, or smtpd's reply. Exit status: 0 every address accepted, \
-            1 any rejected, 2 errors.
+            that produced it) and the deliveries, or smtpd's reply. On a terminal, control characters from \
+            tables are shown escaped (\\x1b); through a pipe they are written unchanged. Exit status: 0 every \
+            address accepted, 1 any rejected, 2 errors.
             """)
 
     @Option(name: .customShort("f"), help: ArgumentHelp("The smtpd.conf to read.", valueName: "file"))
@@ -60,7 +61,9 @@ struct ResolveCommand: ParsableCommand {
             throw ExitCode(2)
         }
         var out = OutputBuffer()
-        out.append(json ? ResolveCommand.json(resolutions) : resolutions.map(ResolveCommand.text).joined(separator: "\n"))
+        // JSON escapes control characters itself; the text's only control character of its own is the LF.
+        if json { out.append(ResolveCommand.json(resolutions)) }
+        else { out.appendText(resolutions.map(ResolveCommand.text).joined(separator: "\n")) }
         out.flush()
         if resolutions.contains(where: { !$0.accepted }) { throw ExitCode(1) }
     }
@@ -109,8 +112,10 @@ struct ResolveCommand: ParsableCommand {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
-                else { out.unicodeScalars.append(u) }
+                // C0, DEL and C1 as \u escapes: valid JSON either way, and never a terminal control sequence.
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
+                } else { out.unicodeScalars.append(u) }
             }
         }
         return out + "\""
