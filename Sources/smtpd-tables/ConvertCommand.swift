@@ -11,8 +11,9 @@ struct ConvertCommand: ParsableCommand {
             is written in makemap's format (key and value each followed by a NUL; list entries as <set>); a \
             file as KEY VALUE lines, or '# @list' and one key per line for a list or a db whose values are all \
             <set>. Entries a file table cannot hold unchanged are refused. Without --to, a DST ending in .db \
-            is written as a hash, anything else as a file. Note that smtpd opens every db: table as hash. Exit \
-            status: 0, or 2 on errors.
+            is written as a hash, anything else as a file. Note that smtpd opens every db: table as hash. \
+            SIGINT, SIGTERM, SIGHUP or SIGQUIT while DST is written remove the temporary file, leave DST as it \
+            was and exit with 128 + the signal. Exit status: 0, or 2 on errors.
             """)
 
     enum Target: String, ExpressibleByArgument, CaseIterable {
