@@ -70,6 +70,14 @@ struct InstallDebianPackageTests {
         #expect(theirs.status == 1 && theirs.stderr.contains("invalid option"), "\(theirs.stderr)")
         try Self.ok(root, "dpkg --verify opensmtpd")
 
+        // Without /proc a Swift program sees no arguments at all: ours say so instead of acting on none.
+        #expect(!FileManager.default.fileExists(atPath: root + "/proc/self"), "\(root)/proc is mounted")
+        for program in ["/usr/sbin/makemap.smtpd-tables", "/usr/sbin/newaliases.smtpd-tables", "/usr/bin/smtpd-tables"] {
+            let bare = try TestSupport.run("/usr/sbin/chroot", [root, program, "--version"], environment: [:])
+            #expect(bare.status != 0 && bare.stderr.contains("is /proc mounted?"), "\(program): \(bare.stderr)")
+            #expect(bare.stdout.isEmpty)
+        }
+
         // Every program runs, and reports the root's own libdb.
         let libdb = try Self.ok(root, "db5.3_dump -V").trimmingCharacters(in: .whitespacesAndNewlines)
         for command in ["makemap.smtpd-tables -V", "makemap.smtpd-tables --version", "newaliases.smtpd-tables -V",
