@@ -118,4 +118,41 @@ struct InstallDebianPackageTests {
         #expect(try Self.ok(root, "dpkg --verify opensmtpd").isEmpty)
         #expect(try Self.ok(root, "makemap -U \(t)/ours.db | sort") == (try Self.ok(root, "makemap -U \(t)/theirs.db | sort")))
     }
+
+    /// opensmtpd's own package as .ci/debian-root left it in the root's apt cache (for reinstalling offline).
+    static func opensmtpdPackage(in root: String) -> String? {
+        let archives = root + "/var/cache/apt/archives"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: archives)) ?? []
+        return names.first { $0.hasPrefix("opensmtpd_") && $0.hasSuffix(".deb") }.map { "/var/cache/apt/archives/" + $0 }
+    }
+
+    @Test("opensmtpd installed after our package becomes the default; removed before it, ours is left",
+          arguments: DebianRoots.roots)
+    func opensmtpdLater(_ original: String) throws {
+        let package = try #require(Self.opensmtpdPackage(in: original), "no opensmtpd .deb in \(original)'s apt cache")
+        // A copy of the root: removing opensmtpd must not touch the shared one.
+        let root = original + ".scratch"
+        try? FileManager.default.removeItem(atPath: root)
+        let copy = try TestSupport.run("/bin/cp", ["-a", original, root])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.copyItem(atPath: DebianRoots.deb, toPath: root + "/tmp/smtpd-tables.deb")
+
+        try Self.ok(root, "dpkg --purge opensmtpd")
+        try Self.ok(root, "dpkg -i /tmp/smtpd-tables.deb")
+        #expect(try Self.ok(root, "makemap -V").hasPrefix("makemap (smtpd-tables) "), "no Debian makemap: ours")
+        // dpkg's file trigger on the diverted names registers Debian's makemap, which outranks ours.
+        try Self.ok(root, "dpkg -i \(package)")
+        let debian = try Self.run(root, "makemap -V")
+        #expect(debian.status == 1 && debian.stderr.contains("invalid option"), "\(debian.stdout)\(debian.stderr)")
+        #expect(try Self.ok(root, "update-alternatives --query newaliases").contains("Value: /usr/sbin/newaliases.opensmtpd"))
+        try Self.ok(root, "dpkg --verify opensmtpd")
+        // Removed again: its alternatives go with it, ours is left.
+        try Self.ok(root, "dpkg --purge opensmtpd")
+        #expect(try Self.ok(root, "makemap -V").hasPrefix("makemap (smtpd-tables) "))
+        #expect(!(try Self.ok(root, "update-alternatives --query makemap")).contains("opensmtpd"))
+        try Self.ok(root, "dpkg -r smtpd-tables")
+        #expect((try? FileManager.default.attributesOfItem(atPath: root + "/usr/sbin/makemap")) == nil, "a link is left")
+        #expect(try Self.ok(root, "dpkg-divert --list smtpd-tables").isEmpty)
+    }
 }
