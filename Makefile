@@ -75,7 +75,9 @@ install: all
 	    ln -sf $$p $(DESTDIR)$(BASHCOMPDIR)/$$p$(SUFFIX); \
 	    ln -sf $$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p$(SUFFIX).fish; done; fi
 
-# The place for the proc: table backend (issue 16). Until `smtpd-tables serve` exists this installs nothing.
+# The place for the proc: table backend (issue 16). Until `smtpd-tables serve` exists this installs nothing and
+# `install` does not depend on it; issue 16 makes it install $(LIBEXECDIR)/table-smtpd-tables (a link to or copy
+# of smtpd-tables, which then serves when called by that name) and adds it to install and uninstall.
 install-libexec:
 	@echo "install-libexec: no proc: backend yet (smtpd-tables serve, issue 16); LIBEXECDIR=$(LIBEXECDIR)"
 
