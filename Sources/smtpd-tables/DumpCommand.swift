@@ -12,7 +12,7 @@ struct DumpCommand: ParsableCommand {
             file order; a db table (hash or btree) in the database's own order. Exit status: 0, or 2 on errors.
             """)
 
-    @Argument(help: "The table: file:PATH, db:PATH or PATH.")
+    @Argument(help: "The table: file:PATH, db:PATH or PATH.", completion: .file())
     var table: String
 
     func run() throws {
