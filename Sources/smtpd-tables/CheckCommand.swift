@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import SMTPDTables
 
 /// `smtpd-tables check`: lint smtpd.conf and every table it declares.
