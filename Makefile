@@ -26,7 +26,7 @@ SUFFIX      ?=
 
 SWIFT       ?= swift
 SCRATCH     ?= .build-release
-# --static-swift-stdlib links the Swift runtime and Foundation (with its ICU data) into each binary: only
+# --static-swift-stdlib links the Swift runtime (and FoundationEssentials, no ICU) into each binary: only
 # glibc, libdb, libcrypt and libresolv remain dynamic, all of them in Debian's base or in libdb5.3.
 SWIFTFLAGS  ?= -c release --static-swift-stdlib --scratch-path $(SCRATCH)
 INSTALL     ?= install

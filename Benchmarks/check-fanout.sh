@@ -12,8 +12,9 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 2500 5000 10000)
 work="$(mktemp -d /tmp/smtpd-tables-fanout.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-(cd "$root" && swift build -c release --product smtpd-tables >&2)
-tool="$root/.build/release/smtpd-tables"
+# The release build `make` makes (the same scratch path, so the two share one build).
+(cd "$root" && swift build -c release --static-swift-stdlib --scratch-path .build-release --product smtpd-tables >&2)
+tool="$root/.build-release/release/smtpd-tables"
 
 # measure CMD...: "SECONDS RSS_MB" of one run (GNU time's %e and %M), output discarded.
 measure() {
