@@ -19,7 +19,7 @@ tool="$root/.build-release/release/smtpd-tables"
 # measure CMD...: "SECONDS RSS_MB" of one run (GNU time's %e and %M), output discarded.
 measure() {
     /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>&1 || true
-    awk '{ printf "%s %.0f", $1, $2 / 1024 }' "$work/time"
+    awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$work/time"
 }
 
 printf '%-8s %-10s %-14s %-12s %-14s\n' aliases targets check_s check_MB resolve_top_s
