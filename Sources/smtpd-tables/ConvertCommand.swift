@@ -23,10 +23,10 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: "The format to write: file, hash or btree.")
     var format: Target?
 
-    @Argument(help: "The table to read: file:PATH, db:PATH or PATH.")
+    @Argument(help: "The table to read: file:PATH, db:PATH or PATH.", completion: .file())
     var source: String
 
-    @Argument(help: "The file to write.")
+    @Argument(help: "The file to write.", completion: .file())
     var destination: String
 
     func run() throws {

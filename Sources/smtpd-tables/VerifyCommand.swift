@@ -19,7 +19,7 @@ struct VerifyCommand: ParsableCommand {
         "Dovecot's default password scheme (passdb args scheme=...), e.g. BLF-CRYPT.", valueName: "scheme"))
     var dovecotScheme: String = "CRYPT"
 
-    @Argument(help: "The credentials table: file:PATH, db:PATH or PATH.")
+    @Argument(help: "The credentials table: file:PATH, db:PATH or PATH.", completion: .file())
     var table: String
 
     @Argument(help: "The user name (the table's key).")
