@@ -1,3 +1,5 @@
+import SMTPDTables
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -109,7 +111,7 @@ enum PasswordInput {
         case .line: return nil
         case .end: return "\(command): no password given"
         case .tooLong: return "\(command): a password is limited to \(maximumLength) bytes (1 MiB)"
-        case .failed(let code): return "\(command): cannot read standard input: \(String(cString: strerror(code)))"
+        case .failed(let code): return "\(command): cannot read standard input: \(SystemError("read", code: code).reason)"
         }
     }
 }
