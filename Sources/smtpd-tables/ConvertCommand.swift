@@ -22,6 +22,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: "The format to write: file, hash or btree.")
     var format: Target?
 
+    @OptionGroup var versionOptions: VersionOptions
+
     @Argument(help: "The table to read: file:PATH, db:PATH or PATH.")
     var source: String
 
@@ -36,8 +38,9 @@ struct ConvertCommand: ParsableCommand {
         case .hash: exportFormat = .db(.hash)
         case .btree: exportFormat = .db(.btree)
         }
+        let options = try versionOptions.tableOptions()
         do {
-            let table = try Table(source)
+            let table = try Table(source, options: options)
             try TableExport.write(table, to: destination, format: exportFormat)
         } catch {
             Output.warn(error.description)

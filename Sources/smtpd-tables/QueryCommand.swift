@@ -21,6 +21,8 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The sub-addressing delimiter for mailaddr lookups.", valueName: "char"))
     var delimiter: String = "+"
 
+    @OptionGroup var versionOptions: VersionOptions
+
     @Argument(help: "The table: file:PATH, db:PATH or PATH.")
     var table: String
 
@@ -38,8 +40,9 @@ struct QueryCommand: ParsableCommand {
     func run() throws {
         let service = TableService(rawValue: service) ?? .string
         let table: Table
+        let options = try versionOptions.tableOptions(subaddressDelimiter: delimiter.utf8.first ?? UInt8(ascii: "+"))
         do {
-            table = try Table(self.table, subaddressDelimiter: delimiter.utf8.first ?? UInt8(ascii: "+"))
+            table = try Table(self.table, options: options)
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)

@@ -35,7 +35,9 @@ struct ResolveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Prefix for home directories when reading ~/.forward files.", valueName: "dir"))
     var homeRoot: String = ""
 
-    @Flag(help: "Print JSON: one array with an object per address.")
+    @OptionGroup var versionOptions: VersionOptions
+
+    @Flag(help: "Print JSON: one array with an object per address (each naming the smtpdVersion applied).")
     var json = false
 
     @Argument(help: "The recipient addresses.")
@@ -47,20 +49,23 @@ struct ResolveCommand: ParsableCommand {
 
     func run() throws {
         let resolutions: [Resolution]
+        let selection = try versionOptions.selection()
         do {
             let config = try SMTPDConfig.load(path: file)
             let sender = SenderContext(source: source, rdns: rdns, mailFrom: mailFrom, authenticatedUser: auth)
             var host = HostFacts.system()
             if let hostname { host.hostname = hostname }
-            let resolver = try Resolver(config: config, options: Resolver.Options(
-                host: host, sender: sender, homeRoot: homeRoot))
+            var options = Resolver.Options(host: host, sender: sender, homeRoot: homeRoot)
+            options.smtpdVersion = selection.version
+            let resolver = try Resolver(config: config, options: options)
             resolutions = try addresses.map { a throws(TableError) in try resolver.resolve(a) }
         } catch {
             Output.warn("\(error)")
             throw ExitCode(2)
         }
         var out = OutputBuffer()
-        out.append(json ? ResolveCommand.json(resolutions) : resolutions.map(ResolveCommand.text).joined(separator: "\n"))
+        out.append(json ? ResolveCommand.json(resolutions, version: selection.version)
+                   : VersionOptions.banner(selection) + "\n" + resolutions.map(ResolveCommand.text).joined(separator: "\n"))
         out.flush()
         if resolutions.contains(where: { !$0.accepted }) { throw ExitCode(1) }
     }
@@ -120,7 +125,7 @@ struct ResolveCommand: ParsableCommand {
         "{" + fields.compactMap { k, v in v.map { "\(quote(k)): \($0)" } }.joined(separator: ", ") + "}"
     }
 
-    static func json(_ rs: [Resolution]) -> String {
+    static func json(_ rs: [Resolution], version: SMTPDVersion) -> String {
         let items = rs.map { r -> String in
             let deliveries = r.deliveries.map { d -> String in
                 switch d {
@@ -145,7 +150,8 @@ struct ResolveCommand: ParsableCommand {
                         ("duplicate", n.duplicate ? "true" : nil)])
             }
             return "  " + object([
-                ("address", quote(r.address)), ("accepted", r.accepted ? "true" : "false"),
+                ("address", quote(r.address)), ("smtpdVersion", quote(version.description)),
+                ("accepted", r.accepted ? "true" : "false"),
                 ("error", r.reply.map(quote)), ("code", "\(r.code)"),
                 ("rule", r.rule.map(quote) ?? "null"), ("action", r.action.map(quote) ?? "null"),
                 ("deliveries", "[" + deliveries.joined(separator: ", ") + "]"),
