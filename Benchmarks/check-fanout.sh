@@ -12,13 +12,14 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 2500 5000 10000)
 work="$(mktemp -d /tmp/smtpd-tables-fanout.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-(cd "$root" && swift build -c release --product smtpd-tables >&2)
-tool="$root/.build/release/smtpd-tables"
+# The release build `make` makes (the same scratch path, so the two share one build).
+(cd "$root" && swift build -c release --static-swift-stdlib --scratch-path .build-release --product smtpd-tables >&2)
+tool="$root/.build-release/release/smtpd-tables"
 
 # measure CMD...: "SECONDS RSS_MB" of one run (GNU time's %e and %M), output discarded.
 measure() {
     /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>&1 || true
-    awk '{ printf "%s %.0f", $1, $2 / 1024 }' "$work/time"
+    awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$work/time"
 }
 
 printf '%-8s %-10s %-14s %-12s %-14s\n' aliases targets check_s check_MB resolve_top_s

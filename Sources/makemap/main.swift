@@ -70,9 +70,14 @@ func sendmailOutputName(_ name: String) -> String {
     return first == bytes.count - 3 ? name : name + ".db"
 }
 
+// Swift reads the arguments from /proc/self/cmdline: without /proc (a bare chroot) there are none, not even
+// argv[0]. Say so rather than act as if no option was given.
+if CommandLine.argc == 0 { fail("cannot read the command line: is /proc mounted?") }
+// `--version` (first argument) and `-V` are ours: upstream's getopt string has no V.
+if CommandLine.arguments.dropFirst().first == "--version" { printVersion() }
 let parsed: GetOpt
 do {
-    parsed = try GetOpt(Array(CommandLine.arguments.dropFirst()), spec: "b:C:d:ho:O:t:U")
+    parsed = try GetOpt(Array(CommandLine.arguments.dropFirst()), spec: "b:C:d:ho:O:t:UV")
 } catch {
     // glibc's getopt names the program as invoked (argv[0]), unlike err(3).
     let line = Array("\(CommandLine.arguments.first ?? program): \(error.description)\n".utf8)
@@ -109,6 +114,8 @@ for option in parsed.options {
         }
     case "U":
         dump = true
+    case "V":
+        printVersion()
     default:
         usage()
     }

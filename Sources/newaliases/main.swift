@@ -20,9 +20,14 @@ func usage() -> Never {
     exit(1)
 }
 
+// Swift reads the arguments from /proc/self/cmdline: without /proc (a bare chroot) there are none, not even
+// argv[0]. Say so rather than act as if no option was given.
+if CommandLine.argc == 0 { fail("cannot read the command line: is /proc mounted?") }
+// `--version` (first argument) and `-V` are ours: upstream's getopt string ("f:h") has no V.
+if CommandLine.arguments.dropFirst().first == "--version" { printVersion() }
 let parsed: GetOpt
 do {
-    parsed = try GetOpt(Array(CommandLine.arguments.dropFirst()), spec: "f:h")
+    parsed = try GetOpt(Array(CommandLine.arguments.dropFirst()), spec: "f:hV")
 } catch {
     let line = Array("\(CommandLine.arguments.first ?? program): \(error.description)\n".utf8)
     line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
@@ -32,6 +37,7 @@ var configPath = MapBuilder.defaultConfigFile
 for option in parsed.options {
     switch option.letter {
     case "f": configPath = option.argument ?? configPath
+    case "V": printVersion()
     default: usage()
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import SMTPDTables
 
 /// `smtpd-tables check`: lint smtpd.conf and every table it declares.
@@ -16,7 +16,8 @@ struct CheckCommand: ParsableCommand {
             only), 1 findings, 2 errors (the configuration cannot be read).
             """)
 
-    @Option(name: .short, help: ArgumentHelp("The smtpd.conf to check.", valueName: "file"))
+    @Option(name: .short, help: ArgumentHelp("The smtpd.conf to check.", valueName: "file"),
+            completion: .file())
     var file: String = "/etc/smtpd.conf"
 
     @OptionGroup var versionOptions: VersionOptions

@@ -24,10 +24,10 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var versionOptions: VersionOptions
 
-    @Argument(help: "The table to read: file:PATH, db:PATH or PATH.")
+    @Argument(help: "The table to read: file:PATH, db:PATH or PATH.", completion: .file())
     var source: String
 
-    @Argument(help: "The file to write.")
+    @Argument(help: "The file to write.", completion: .file())
     var destination: String
 
     func run() throws {

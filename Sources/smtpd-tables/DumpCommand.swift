@@ -14,7 +14,7 @@ struct DumpCommand: ParsableCommand {
 
     @OptionGroup var versionOptions: VersionOptions
 
-    @Argument(help: "The table: file:PATH, db:PATH or PATH.")
+    @Argument(help: "The table: file:PATH, db:PATH or PATH.", completion: .file())
     var table: String
 
     func run() throws {

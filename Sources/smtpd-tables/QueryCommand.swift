@@ -15,7 +15,7 @@ struct QueryCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: ArgumentHelp(
         "The lookup service: \(TableService.allCases.map(\.rawValue).joined(separator: ", ")).",
-        valueName: "service"))
+        valueName: "service"), completion: .list(TableService.allCases.map(\.rawValue)))
     var service: String = "string"
 
     @Option(name: .long, help: ArgumentHelp("The sub-addressing delimiter for mailaddr lookups.", valueName: "char"))
@@ -23,7 +23,7 @@ struct QueryCommand: ParsableCommand {
 
     @OptionGroup var versionOptions: VersionOptions
 
-    @Argument(help: "The table: file:PATH, db:PATH or PATH.")
+    @Argument(help: "The table: file:PATH, db:PATH or PATH.", completion: .file())
     var table: String
 
     @Argument(help: "The keys to look up, or - to read them from standard input.")

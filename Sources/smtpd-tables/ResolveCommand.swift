@@ -12,7 +12,8 @@ struct ResolveCommand: ParsableCommand {
             1 any rejected, 2 errors.
             """)
 
-    @Option(name: .customShort("f"), help: ArgumentHelp("The smtpd.conf to read.", valueName: "file"))
+    @Option(name: .customShort("f"), help: ArgumentHelp("The smtpd.conf to read.", valueName: "file"),
+            completion: .file())
     var file: String = "/etc/smtpd.conf"
 
     @Option(help: ArgumentHelp("smtpd's own name (for `for local` and bare users; default: /etc/mailname, else the host name).",
@@ -32,7 +33,8 @@ struct ResolveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The client's reverse DNS name.", valueName: "name"))
     var rdns: String?
 
-    @Option(help: ArgumentHelp("Prefix for home directories when reading ~/.forward files.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Prefix for home directories when reading ~/.forward files.", valueName: "dir"),
+            completion: .directory)
     var homeRoot: String = ""
 
     @OptionGroup var versionOptions: VersionOptions

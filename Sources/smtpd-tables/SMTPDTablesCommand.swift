@@ -15,6 +15,7 @@ struct SMTPDTablesCommand: ParsableCommand {
             read as db:, anything else as file:). Exit status: 0 success or found, 1 not found or findings, \
             2 errors.
             """,
+        version: String(SMTPDTablesVersion.text(program: "smtpd-tables").dropLast()),  // without the final newline
         subcommands: [
             QueryCommand.self, ResolveCommand.self, CheckCommand.self, DumpCommand.self, ConvertCommand.self,
             EncryptCommand.self, VerifyCommand.self,
@@ -22,6 +23,11 @@ struct SMTPDTablesCommand: ParsableCommand {
 
     /// Runs the tool with exit codes 0/1/2 (argument errors are 2, not swift-argument-parser's 64).
     static func main() {
+        // Swift reads the arguments from /proc/self/cmdline: without /proc (a bare chroot) there are none.
+        if CommandLine.argc == 0 {
+            Output.warn("cannot read the command line: is /proc mounted?")
+            Glibc.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

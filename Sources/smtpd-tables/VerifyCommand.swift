@@ -20,7 +20,7 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var versionOptions: VersionOptions
 
-    @Argument(help: "The credentials table: file:PATH, db:PATH or PATH.")
+    @Argument(help: "The credentials table: file:PATH, db:PATH or PATH.", completion: .file())
     var table: String
 
     @Argument(help: "The user name (the table's key).")

@@ -216,7 +216,7 @@ enum AtomicFile {
 
     static func ioError(_ path: String, _ what: String) -> TableError {
         let code = errno
-        let text = strerror(code).map { String(cString: $0) } ?? "error \(code)"
+        let text = SystemError.text(code)
         return TableError(.io, path: path, "\(what): \(text)")
     }
 }

@@ -38,16 +38,21 @@ enum BerkeleyDBPageCheck {
         /// `DB->verify` lets through: items are key/data pairs packed down from the end of the page, so item
         /// i runs from its offset to item i-1's (the page end for item 0); a cursor copies that many bytes.
         /// An odd count or offsets out of order made it copy from past the page (found by fuzzing).
-        static func hashItemProblem(_ page: ArraySlice<UInt8>, swapped: Bool) -> String? {
+        ///
+        /// `indexStart` is where the item index begins: 26, or 32 in a file with page checksums (libdb's
+        /// `P_INP`: the header is followed by a 6-byte checksum field).
+        static func hashItemProblem(_ page: ArraySlice<UInt8>, swapped: Bool, indexStart: Int = 26) -> String? {
             func u16(_ at: Int) -> Int { Page.u16(page, at, swapped: swapped) }
             let size = page.count
-            let entries = u16(20), lowest = u16(22)
+            let entries = u16(20)
+            // The free space offset is 16 bits: on a 64 KiB page, an empty page's (the page size) is stored as 0.
+            let lowest = u16(22) == 0 && size == 65536 ? 65536 : u16(22)
             guard entries % 2 == 0 else { return "odd number of hash items (\(entries))" }
-            let indexEnd = 26 + 2 * entries
+            let indexEnd = indexStart + 2 * entries
             guard indexEnd <= lowest, lowest <= size else { return "free space offset \(lowest) out of the page" }
             var end = size
             for i in 0..<entries {
-                let offset = u16(26 + 2 * i)
+                let offset = u16(indexStart + 2 * i)
                 guard offset >= lowest, offset < end else { return "hash item \(i) at \(offset) out of place" }
                 let length = end - offset
                 switch page[page.startIndex + offset] {
@@ -115,6 +120,10 @@ enum BerkeleyDBPageCheck {
         // DBMETA_PART_RANGE, DBMETA_PART_CALLBACK: DB->open of a partitioned database walks the tree for
         // its partition keys before anything is verified. makemap never writes one.
         guard header[26] & 0x06 == 0 else { throw bad("partitioned database") }
+        // An encrypted database (a non-zero encryption algorithm) cannot be opened without its password; makemap
+        // never writes one. Page checksums (DBMETA_CHKSUM) move every page's item index 6 bytes on.
+        guard header[24] == 0 else { throw bad("encrypted database") }
+        let indexStart = header[26] & 0x01 != 0 ? 32 : 26
         var root: UInt32 = 0
         if !isHash {
             // The btree meta page's minkey (offset 76): every cursor divides by twice it (`__bamc_refresh`);
@@ -138,7 +147,7 @@ enum BerkeleyDBPageCheck {
         // run, every input of the fuzzer) and should not pay for clearing a megabyte.
         let pagesPerChunk = min(max(1, (1 << 20) / pageSize), pages - 1)
         var chunk = [UInt8](repeating: 0, count: pagesPerChunk * pageSize)
-        var links = isHash ? nil : BtreeLinks(pages: pages, swapped: swapped)
+        var links = isHash ? nil : BtreeLinks(pages: pages, swapped: swapped, indexStart: indexStart)
         // Reported once every page's type and number passed: those are the first thing to be wrong.
         var itemProblem: String?
         var first = 1
@@ -157,7 +166,8 @@ enum BerkeleyDBPageCheck {
                 }
                 links?.record(chunk[base..<base + pageSize])
                 if isHash, itemProblem == nil, type == 2 || type == 13,
-                   let problem = Page.hashItemProblem(chunk[base..<base + pageSize], swapped: swapped) {
+                   let problem = Page.hashItemProblem(chunk[base..<base + pageSize], swapped: swapped,
+                                                      indexStart: indexStart) {
                     itemProblem = "\(problem) on page \(first + i)"
                 }
             }
@@ -178,6 +188,8 @@ enum BerkeleyDBPageCheck {
     private struct BtreeLinks {
         static let maxDepth = 512
         let swapped: Bool
+        /// Where a page's item index begins (26, or 32 with page checksums).
+        let indexStart: Int
         /// Page p's references are `targets[start[p]..<start[p + 1]]`; page 0 (the meta page) has none.
         var start: [Int] = [0, 0]
         var targets: [UInt32] = []
@@ -185,8 +197,9 @@ enum BerkeleyDBPageCheck {
         var types: [UInt8] = [0]
         var levels: [UInt8] = [0]
 
-        init(pages: Int, swapped: Bool) {
+        init(pages: Int, swapped: Bool, indexStart: Int) {
             self.swapped = swapped
+            self.indexStart = indexStart
             start.reserveCapacity(pages + 1)
             types.reserveCapacity(pages)
             levels.reserveCapacity(pages)
@@ -205,9 +218,9 @@ enum BerkeleyDBPageCheck {
             // P_IBTREE (item: length, type, pad, child page), P_IRECNO (child page, record count), P_LBTREE.
             guard type == 3 || type == 4 || type == 5 else { return }
             let size = page.count
-            let items = min(u16(page, 20), (size - 26) / 2)
+            let items = min(u16(page, 20), (size - indexStart) / 2)
             for i in 0..<items {
-                let offset = u16(page, 26 + 2 * i)
+                let offset = u16(page, indexStart + 2 * i)
                 switch type {
                 case 3 where offset + 8 <= size: targets.append(u32(page, offset + 4))
                 case 4 where offset + 4 <= size: targets.append(u32(page, offset))

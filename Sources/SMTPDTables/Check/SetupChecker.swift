@@ -22,7 +22,11 @@ public struct SetupChecker {
     }
 
     /// Every finding, sorted by file and line.
-    public func run() -> [Finding] {
+    public func run() -> [Finding] { run(memo: ExpansionMemo()) }
+
+    /// `run()`, judging alias entries with the verdicts kept in `memo` (see `checkResolution`); nil resolves every
+    /// entry in full (the reference the memo is tested against).
+    func run(memo: ExpansionMemo?) -> [Finding] {
         var findings: [Finding] = []
         var loaded: [String: LoadedTable] = [:]
         for declaration in config.tables where !declaration.isAnonymous || declaration.backend != .inline {
@@ -36,7 +40,7 @@ public struct SetupChecker {
         checkCredentialUses(uses, loaded, into: &findings)
         checkVirtualDomains(loaded, into: &findings)
         if let resolverOptions, let resolver = try? Resolver(config: config, options: resolverOptions) {
-            checkResolution(resolver, loaded, into: &findings)
+            checkResolution(resolver, loaded, memo: memo, into: &findings)
         }
         return findings.sorted {
             ($0.file ?? "", $0.line ?? 0, $0.severity) < ($1.file ?? "", $1.line ?? 0, $1.severity)
@@ -349,16 +353,17 @@ public struct SetupChecker {
     /// order that judges an alias's targets before the alias: a table of N aliases of F targets each costs
     /// about N x F, not the product of the fan-outs along every chain. Only entries that fail are resolved in
     /// full, for the message.
-    private func checkResolution(_ resolver: Resolver, _ loaded: [String: LoadedTable], into findings: inout [Finding]) {
+    private func checkResolution(_ resolver: Resolver, _ loaded: [String: LoadedTable], memo: ExpansionMemo?,
+                                 into findings: inout [Finding]) {
         var done = Set<String>()
-        let memo = ExpansionMemo()
         for action in config.actions {
             for (ref, isVirtual) in [(action.alias, false), (action.virtual, true)] {
                 guard let ref, let table = loaded[ref.name] else { continue }
                 for entry in targetsFirst(table.entries) {
                     guard entry.value != nil, let recipient = probe(for: entry.key, virtual: isVirtual) else { continue }
                     guard done.insert("\(table.name)\u{0}\(recipient)").inserted else { continue }
-                    if let verdict = try? resolver.verdict(recipient, memo: memo), verdict.accepted, verdict.trusted {
+                    if let memo, let verdict = try? resolver.verdict(recipient, memo: memo), verdict.accepted,
+                       verdict.trusted {
                         continue
                     }
                     guard let result = try? resolver.resolve(recipient), !result.accepted,

@@ -47,26 +47,8 @@ enum ConfigValues {
         return Int64(r)
     }
 
-    /// res_hnok(3) as glibc has it (Debian's smtpd uses it): dot-separated labels of letters, digits, `-` and
-    /// `_`, not starting with `-`; a final dot is allowed. OpenBSD's libc also wants letters or digits at both
-    /// ends of every label.
-    static func isHostName(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard !b.isEmpty, b.count <= 253 || (b.count == 254 && b.last == UInt8(ascii: ".")) else { return false }
-        if b == [UInt8(ascii: ".")] { return true }
-        if b[0] == UInt8(ascii: "-") { return false }
-        var labels = b.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        if labels.count > 1, labels.last?.isEmpty == true { labels.removeLast() }
-        for label in labels {
-            guard !label.isEmpty, label.count <= 63 else { return false }
-            for c in label {
-                let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
-                    || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
-                if !ok { return false }
-            }
-        }
-        return true
-    }
+    /// res_hnok(3) as glibc has it (see `isHostName`).
+    static func isHostName(_ s: String) -> Bool { SMTPDTables.isHostName(Array(s.utf8)) }
 
     /// A TCP service name known to this machine (getservbyname(3)).
     static func isServiceName(_ s: String) -> Bool {

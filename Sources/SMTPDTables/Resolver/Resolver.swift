@@ -121,20 +121,5 @@ public final class Resolver: Sendable {
         return atoms.allSatisfy { !$0.isEmpty && $0.allSatisfy { isASCIIAlnum($0) || atext.contains($0) } }
     }
 
-    static func validDomainPart(_ s: String) -> Bool {
-        if s.hasPrefix("[") {
-            var inner = s.dropFirst()
-            if inner.lowercased().hasPrefix("ipv6:") { inner = inner.dropFirst(5) }
-            guard inner.hasSuffix("]") else { return false }
-            let literal = String(inner.dropLast())
-            var buf = [UInt8](repeating: 0, count: 16)
-            return inet_pton(AF_INET6, literal, &buf) == 1 || inet_pton(AF_INET, literal, &buf) == 1
-        }
-        guard !s.isEmpty, s.utf8.count < 256, !s.hasSuffix(".") else { return false }
-        // res_hnok: dot-separated labels of letters, digits, '-' (not first) and '_'.
-        return Array(s.utf8).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy {
-            guard let f = $0.first, f != UInt8(ascii: "-") else { return false }
-            return $0.allSatisfy { isASCIIAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
-        }
-    }
+    static func validDomainPart(_ s: String) -> Bool { isValidDomainPart(Array(s.utf8)) }
 }

@@ -42,7 +42,7 @@ public enum Userbase {
             if rc == ERANGE, size < 1 << 20 { size *= 4; continue }
             if rc == EINTR { continue }
             guard rc == 0 || rc == ENOENT || rc == ESRCH else {
-                throw TableError(.io, "getpwnam_r(\(name)): \(String(cString: strerror(rc)))")
+                throw TableError(.io, "getpwnam_r(\(name)): \(SystemError.text(rc))")
             }
             guard result != nil, let dir = pwd.pw_dir, let pwName = pwd.pw_name else { return nil }
             return UserInfo(username: String(cString: pwName), uid: pwd.pw_uid, gid: pwd.pw_gid,

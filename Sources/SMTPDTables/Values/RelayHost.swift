@@ -84,24 +84,3 @@ public struct RelayHost: Hashable, Sendable {
 /// HOST_NAME_MAX on Linux (glibc); OpenBSD's is 255.
 let hostNameMax = 64
 
-/// upstream util.c `valid_domainpart`: `[IPv6:addr]` / `[addr]` literals, else a host name as res_hnok(3)
-/// accepts it (labels of letters, digits, `-` and `_`, not starting with `-`), no trailing dot.
-func isValidDomainPart<C: Collection>(_ s: C) -> Bool where C.Element == UInt8 {
-    let b = Array(s)
-    if b.first == UInt8(ascii: "[") {
-        var inner = b[1...]
-        if hasPrefixIgnoringCase(b[...], "[ipv6:") { inner = b[6...] }
-        guard inner.count < 256, let close = inner.firstIndex(of: UInt8(ascii: "]")),
-              close == inner.endIndex - 1 else { return false }
-        let text = String(lossyBytes: inner[inner.startIndex..<close])
-        return SocketAddress(text) != nil && !text.contains("%") && !text.contains("[")
-    }
-    guard !b.isEmpty, b.count < 256, b.last != UInt8(ascii: ".") else { return false }
-    guard b.first != UInt8(ascii: "-") else { return false }
-    for label in b.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-        guard !label.isEmpty, label.count <= 63 else { return false }
-        guard label.allSatisfy({ isASCIIAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
-        else { return false }
-    }
-    return true
-}
