@@ -32,9 +32,12 @@ import Synchronization
 public struct TableOptions: Sendable, Equatable {
     /// The sub-addressing delimiter used by the mailaddr service (smtpd's `smtp sub-addr-delim`, default `+`).
     public var subaddressDelimiter: UInt8
+    /// The smtpd release whose reading is reproduced (file: tables: its line grammar; see Versions.swift).
+    public var version: SMTPDVersion
 
-    public init(subaddressDelimiter: UInt8 = UInt8(ascii: "+")) {
+    public init(subaddressDelimiter: UInt8 = UInt8(ascii: "+"), version: SMTPDVersion = .newest) {
         self.subaddressDelimiter = subaddressDelimiter
+        self.version = version
     }
 }
 

@@ -11,9 +11,16 @@ public enum SMTPDTablesVersion {
     /// The package version. The Makefile extracts it with `sed` from the line below: keep it on one line.
     public static let package = "0.2.0"
 
-    /// The OpenSMTPD release whose table semantics apply when none is chosen. The library implements the
-    /// 7.6+ line parser and separators today (`../shared/spec/versions.md`); selectable releases replace this.
-    public static let defaultSMTPDVersion = "7.6"
+    /// The OpenSMTPD release whose table semantics apply when none is chosen on the command line, and why
+    /// (`SMTPDVersion.select()`: SMTPD_TABLES_SMTPD_VERSION, the installed smtpd's, the newest).
+    public static var smtpdSemantics: String {
+        let range = "\(SMTPDVersion.oldest) to \(SMTPDVersion.newest) selectable"
+        do {
+            return "OpenSMTPD \(try SMTPDVersion.select()); \(range)"
+        } catch {
+            return "OpenSMTPD \(SMTPDVersion.newest) (\(error)); \(range)"
+        }
+    }
 
     /// libdb's own version text, e.g. `Berkeley DB 5.3.28: (September  9, 2013)` (`db_version(3)`), from the
     /// library actually loaded at run time (not the header the build saw).
@@ -27,7 +34,7 @@ public enum SMTPDTablesVersion {
         """
         \(program == "smtpd-tables" ? program : "\(program) (smtpd-tables)") \(package)
         libdb: \(berkeleyDB)
-        table semantics: OpenSMTPD \(defaultSMTPDVersion)+
+        table semantics: \(smtpdSemantics)
 
         """
     }

@@ -1,6 +1,7 @@
 // makemap(8): build or dump a Berkeley DB map for OpenSMTPD. A drop-in for upstream makemap.c: same options
 // (getopt syntax), messages (`makemap: ...`, as err(3)/warnx(3) print them) and exit codes (0, or 1 for any
-// failure and for usage). The work is done by the library (MapBuilder, DBDump).
+// failure and for usage). The work is done by the library (MapBuilder, DBDump). The source is read as the makemap
+// of the smtpd release named by SMTPD_TABLES_SMTPD_VERSION, else of the installed smtpd, else of the newest.
 import GetOpt
 import Glibc
 import SMTPDTables
@@ -48,10 +49,17 @@ func parseMethod(_ text: String) -> DBAccessMethod {
     exit(0)
 }
 
+/// The release whose makemap is reproduced (SMTPD_TABLES_SMTPD_VERSION, the installed smtpd's, the newest).
+func smtpdVersion() -> SMTPDVersion {
+    do { return try SMTPDVersion.select().version } catch { fail(error.description) }
+}
+
 /// Builds a map and prints what upstream prints afterwards.
 @MainActor func build(_ source: MapBuilder.Source, to output: String, type: MapBuilder.ValueType, method: DBAccessMethod) -> Never {
+    let version = smtpdVersion()
     do {
-        finish(try MapBuilder.build(from: source, to: output, type: type, method: method), method: method)
+        finish(try MapBuilder.build(from: source, to: output, type: type, method: method, version: version),
+               method: method)
     } catch {
         fail(error.description)
     }
@@ -132,7 +140,8 @@ if newaliasesMode {
     if !dump {
         // The one newaliases, shared with Sources/newaliases.
         do {
-            finish(try MapBuilder.rebuildAliases(aliasesFile: source, output: output, method: method), method: method)
+            finish(try MapBuilder.rebuildAliases(aliasesFile: source, output: output, method: method,
+                                                 version: smtpdVersion()), method: method)
         } catch {
             fail("\(error)")
         }

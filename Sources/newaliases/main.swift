@@ -1,7 +1,8 @@
 // newaliases(8): rebuild the aliases map of smtpd.conf, as upstream `newaliases [-f file]` (makemap.c in
 // P_NEWALIASES mode): the table named `aliases` (its path without `.db`), else /etc/aliases, is built as
 // `makemap -t aliases` into SOURCE.db, and `SOURCE: N aliases` is printed. Unlike upstream there is no root
-// check: anyone who may write the map may rebuild it (mailing-list managers need that).
+// check: anyone who may write the map may rebuild it (mailing-list managers need that). The aliases file is read as
+// the makemap of the release named by SMTPD_TABLES_SMTPD_VERSION, else of the installed smtpd, else of the newest.
 import GetOpt
 import Glibc
 import SMTPDTables
@@ -47,7 +48,9 @@ if !parsed.operands.isEmpty { usage() }
 
 do {
     // The one newaliases, shared with `makemap -b i`.
-    let result = try MapBuilder.rebuildAliases(configFile: configPath)
+    let version: SMTPDVersion
+    do { version = try SMTPDVersion.select().version } catch { fail(error.description) }
+    let result = try MapBuilder.rebuildAliases(configFile: configPath, version: version)
     print("\(result.source.name): \(result.count) aliases")
 } catch {
     fail("\(error)")

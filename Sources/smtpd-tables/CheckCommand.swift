@@ -20,24 +20,30 @@ struct CheckCommand: ParsableCommand {
             completion: .file())
     var file: String = "/etc/smtpd.conf"
 
-    @Flag(help: "Print the findings as a JSON array.")
+    @OptionGroup var versionOptions: VersionOptions
+
+    @Flag(help: "Print the findings as a JSON array (each naming the smtpdVersion applied).")
     var json = false
 
     func run() throws {
         let config: SMTPDConfig
+        let selection = try versionOptions.selection()
         do {
             config = try SMTPDConfig.load(path: file)
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)
         }
-        let findings = SetupChecker(config: config, resolverOptions: .init(host: .system())).run()
+        var options = Resolver.Options(host: .system())
+        options.smtpdVersion = selection.version
+        let findings = SetupChecker(config: config, resolverOptions: options).run()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(findings)
+            let data = try encoder.encode(findings.map { VersionedFinding(finding: $0, smtpdVersion: selection.version) })
             print(String(decoding: data, as: UTF8.self))
         } else {
+            print(VersionOptions.banner(selection))
             for finding in findings { print(finding.description) }
             let counted = findings.filter { $0.severity != .note }.count
             let notes = findings.count - counted
@@ -45,5 +51,19 @@ struct CheckCommand: ParsableCommand {
                   : "\(file): \(counted) problem\(counted == 1 ? "" : "s")" + (notes > 0 ? ", \(notes) notes" : ""))
         }
         if findings.contains(where: { $0.severity != .note }) { throw ExitCode(1) }
+    }
+}
+
+/// A finding in `check --json`, with the release whose behaviour was applied beside its own fields.
+struct VersionedFinding: Encodable {
+    var finding: Finding
+    var smtpdVersion: SMTPDVersion
+
+    private enum CodingKeys: String, CodingKey { case smtpdVersion }
+
+    func encode(to encoder: any Encoder) throws {
+        try finding.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(smtpdVersion.description, forKey: .smtpdVersion)
     }
 }

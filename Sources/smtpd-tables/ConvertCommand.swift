@@ -23,6 +23,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: "The format to write: file, hash or btree.")
     var format: Target?
 
+    @OptionGroup var versionOptions: VersionOptions
+
     @Argument(help: "The table to read: file:PATH, db:PATH or PATH.", completion: .file())
     var source: String
 
@@ -37,8 +39,9 @@ struct ConvertCommand: ParsableCommand {
         case .hash: exportFormat = .db(.hash)
         case .btree: exportFormat = .db(.btree)
         }
+        let options = try versionOptions.tableOptions()
         do {
-            let table = try Table(source)
+            let table = try Table(source, options: options)
             try TableExport.write(table, to: destination, format: exportFormat)
         } catch {
             Output.warn(error.description)

@@ -14,13 +14,16 @@ struct DumpCommand: ParsableCommand {
             unchanged. Exit status: 0, or 2 on errors.
             """)
 
+    @OptionGroup var versionOptions: VersionOptions
+
     @Argument(help: "The table: file:PATH, db:PATH or PATH.", completion: .file())
     var table: String
 
     func run() throws {
         let table: Table
+        let options = try versionOptions.tableOptions()
         do {
-            table = try Table(self.table)
+            table = try Table(self.table, options: options)
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)

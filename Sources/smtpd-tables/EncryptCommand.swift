@@ -32,6 +32,9 @@ struct EncryptCommand: ParsableCommand {
     @Option(help: "Cost: bcrypt log2 rounds (4-31, default 10), sha512/sha256 rounds (1000-999999999, default 5000), yescrypt cost (1-11, default 5).")
     var rounds: Int?
 
+    /// Accepted as on every subcommand; hashing is the same in every release.
+    @OptionGroup var versionOptions: VersionOptions
+
     @Argument(help: "The password (read from standard input when absent).")
     var password: String?
 

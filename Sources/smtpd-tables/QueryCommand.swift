@@ -23,6 +23,8 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The sub-addressing delimiter for mailaddr lookups.", valueName: "char"))
     var delimiter: String = "+"
 
+    @OptionGroup var versionOptions: VersionOptions
+
     @Argument(help: "The table: file:PATH, db:PATH or PATH.", completion: .file())
     var table: String
 
@@ -40,8 +42,9 @@ struct QueryCommand: ParsableCommand {
     func run() throws {
         let service = TableService(rawValue: service) ?? .string
         let table: Table
+        let options = try versionOptions.tableOptions(subaddressDelimiter: delimiter.utf8.first ?? UInt8(ascii: "+"))
         do {
-            table = try Table(self.table, subaddressDelimiter: delimiter.utf8.first ?? UInt8(ascii: "+"))
+            table = try Table(self.table, options: options)
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)

@@ -38,7 +38,9 @@ struct ResolveCommand: ParsableCommand {
             completion: .directory)
     var homeRoot: String = ""
 
-    @Flag(help: "Print JSON: one array with an object per address.")
+    @OptionGroup var versionOptions: VersionOptions
+
+    @Flag(help: "Print JSON: one array with an object per address (each naming the smtpdVersion applied).")
     var json = false
 
     @Argument(help: "The recipient addresses.")
@@ -50,13 +52,15 @@ struct ResolveCommand: ParsableCommand {
 
     func run() throws {
         let resolutions: [Resolution]
+        let selection = try versionOptions.selection()
         do {
             let config = try SMTPDConfig.load(path: file)
             let sender = SenderContext(source: source, rdns: rdns, mailFrom: mailFrom, authenticatedUser: auth)
             var host = HostFacts.system()
             if let hostname { host.hostname = hostname }
-            let resolver = try Resolver(config: config, options: Resolver.Options(
-                host: host, sender: sender, homeRoot: homeRoot))
+            var options = Resolver.Options(host: host, sender: sender, homeRoot: homeRoot)
+            options.smtpdVersion = selection.version
+            let resolver = try Resolver(config: config, options: options)
             resolutions = try addresses.map { a throws(TableError) in try resolver.resolve(a) }
         } catch {
             Output.warn("\(error)")
@@ -64,8 +68,8 @@ struct ResolveCommand: ParsableCommand {
         }
         var out = OutputBuffer()
         // JSON escapes control characters itself; the text's only control character of its own is the LF.
-        if json { out.append(ResolveCommand.json(resolutions)) }
-        else { out.appendText(resolutions.map(ResolveCommand.text).joined(separator: "\n")) }
+        if json { out.append(ResolveCommand.json(resolutions, version: selection.version)) }
+        else { out.appendText(VersionOptions.banner(selection) + "\n" + resolutions.map(ResolveCommand.text).joined(separator: "\n")) }
         out.flush()
         if resolutions.contains(where: { !$0.accepted }) { throw ExitCode(1) }
     }
@@ -127,7 +131,7 @@ struct ResolveCommand: ParsableCommand {
         "{" + fields.compactMap { k, v in v.map { "\(quote(k)): \($0)" } }.joined(separator: ", ") + "}"
     }
 
-    static func json(_ rs: [Resolution]) -> String {
+    static func json(_ rs: [Resolution], version: SMTPDVersion) -> String {
         let items = rs.map { r -> String in
             let deliveries = r.deliveries.map { d -> String in
                 switch d {
@@ -152,7 +156,8 @@ struct ResolveCommand: ParsableCommand {
                         ("duplicate", n.duplicate ? "true" : nil)])
             }
             return "  " + object([
-                ("address", quote(r.address)), ("accepted", r.accepted ? "true" : "false"),
+                ("address", quote(r.address)), ("smtpdVersion", quote(version.description)),
+                ("accepted", r.accepted ? "true" : "false"),
                 ("error", r.reply.map(quote)), ("code", "\(r.code)"),
                 ("rule", r.rule.map(quote) ?? "null"), ("action", r.action.map(quote) ?? "null"),
                 ("deliveries", "[" + deliveries.joined(separator: ", ") + "]"),

@@ -19,6 +19,8 @@ struct VerifyCommand: ParsableCommand {
         "Dovecot's default password scheme (passdb args scheme=...), e.g. BLF-CRYPT.", valueName: "scheme"))
     var dovecotScheme: String = "CRYPT"
 
+    @OptionGroup var versionOptions: VersionOptions
+
     @Argument(help: "The credentials table: file:PATH, db:PATH or PATH.", completion: .file())
     var table: String
 
@@ -28,8 +30,9 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let credentials: Table
         let match: TableMatch?
+        let options = try versionOptions.tableOptions()
         do {
-            credentials = try Table(table)
+            credentials = try Table(table, options: options)
             match = try credentials.lookup(user, service: .credentials)
         } catch {
             Output.warn(error.description)

@@ -13,7 +13,7 @@ enum FileTable: TableSource {
     /// Parses table text (from a file or memory; `path` names it in errors).
     static func snapshot(parsing contents: [UInt8], path: String, options: TableOptions) throws(TableError) -> TableSnapshot {
         var bytes = contents
-        let parsed = try TableLineParser.parse(&bytes, path: path)
+        let parsed = try TableLineParser.parse(&bytes, path: path, grammar: .fileTable(options.version))
         return TableSnapshot(kind: parsed.kind, storage: bytes, entries: parsed.entries,
                              delimiter: options.subaddressDelimiter)
     }

@@ -7,9 +7,10 @@ import Glibc
 ///
 /// - The source (a file or standard input) is read whole under a shared non-blocking flock (`FILE is locked`
 ///   when a writer holds it; no lock on a terminal, like upstream).
-/// - Lines follow the shared table grammar (`TableLineParser`) with the kind preset: `.set` reads a list (the
-///   whole trimmed line is the key), `.plain` and `.aliases` read a mapping, where a key-only line is
-///   `FILE:LINE: invalid entry`.
+/// - Lines follow the table grammar of makemap's release (`version`; `TableLineParser.Grammar.makemap`: 7.6's
+///   shared grammar by default, 6.8's fparseln(3) lines with `#` anywhere and `\` continuation before 7.5)
+///   with the kind preset: `.set` reads a list (the whole line is the key), `.plain` and `.aliases` read a
+///   mapping, where a key-only line is `FILE:LINE: invalid entry`.
 /// - A repeated (folded) key is `FILE:LINE: duplicate entry for KEY`. With `.aliases` each value is checked
 ///   the way makemap checks it: split on every `,` (no quoting, unlike smtpd's expansion), each element
 ///   trimmed, an empty element or one that is not an expansion node (error, include, filter, file, address,
@@ -83,10 +84,11 @@ public enum MapBuilder {
     ///
     /// - Throws: the configuration's error (kind `.config` or `.io`), or the build's (see `build`).
     public static func rebuildAliases(configFile: String = defaultConfigFile, aliasesFile: String? = nil,
-                                      output: String? = nil, method: DBAccessMethod = .hash) throws -> Result {
+                                      output: String? = nil, method: DBAccessMethod = .hash,
+                                      version: SMTPDVersion = .newest) throws -> Result {
         let source = try aliasesFile ?? aliasesSource(in: SMTPDConfig.load(path: configFile))
         return try build(from: source == "-" ? .standardInput : .file(source), to: output ?? source + ".db",
-                         type: .aliases, method: method)
+                         type: .aliases, method: method, version: version)
     }
 
     /// `path` without its first `.db` when that is its end (upstream's `strstr` then `strcmp`), else nil.
@@ -102,9 +104,10 @@ public enum MapBuilder {
     static let setValue: [UInt8] = Array("<set>".utf8) + [0]
 
     /// Builds `output` from `source`. Errors are `TableError`s whose `description` is upstream's message
-    /// without the program name (`FILE:LINE: invalid entry`, `FILE is locked`, `stat: FILE: ...`).
+    /// without the program name (`FILE:LINE: invalid entry`, `FILE is locked`, `stat: FILE: ...`). `version`
+    /// is the makemap release whose line grammar is read (default: the newest).
     public static func build(from source: Source, to output: String, type: ValueType = .plain,
-                             method: DBAccessMethod = .hash) throws(TableError) -> Result {
+                             method: DBAccessMethod = .hash, version: SMTPDVersion = .newest) throws(TableError) -> Result {
         var attributes: AtomicFile.Attributes?
         if case .file(let path) = source {
             var st = stat()
@@ -117,7 +120,8 @@ public enum MapBuilder {
         let count: Int
         do {
             count = try AtomicFile.replace(output, attributes: attributes) { temporaryPath in
-                try write(&bytes, sourceName: source.name, type: type, method: method, to: temporaryPath)
+                try write(&bytes, sourceName: source.name, type: type, method: method,
+                          grammar: .makemap(version), to: temporaryPath)
             }
         } catch let error as TableError {
             throw error
@@ -135,20 +139,13 @@ public enum MapBuilder {
     }
 
     /// Parses `bytes`, checks every entry, and writes the records to the new database at `path`.
-    private static func write(_ bytes: inout [UInt8], sourceName: String, type: ValueType,
-                              method: DBAccessMethod, to path: String) throws(TableError) -> Int {
+    private static func write(_ bytes: inout [UInt8], sourceName: String, type: ValueType, method: DBAccessMethod,
+                              grammar: TableLineParser.Grammar, to path: String) throws(TableError) -> Int {
         let preset: TableKind = type == .set ? .list : .mapping
-        var entries: [EntrySpan]
-        var parseFailure: TableError?
-        do {
-            entries = try TableLineParser.parse(&bytes, kind: preset, path: sourceName).entries
-        } catch {
-            // Upstream stops at the first bad line in file order: check the lines before it first.
-            parseFailure = upstreamMessage(error)
-            var prefix = Array(bytes[..<offset(ofLine: error.line ?? 1, in: bytes)])
-            entries = (try? TableLineParser.parse(&prefix, kind: preset, path: sourceName).entries) ?? []
-            bytes = prefix
-        }
+        // Upstream stops at the first bad line in file order, after storing (and checking) the lines before it.
+        let parsed = try TableLineParser.parseUpToFailure(&bytes, kind: preset, path: sourceName, grammar: grammar)
+        let entries = parsed.entries
+        let parseFailure = parsed.failure.map(upstreamMessage)
         // A spare byte, so that every key and value can be NUL-terminated in place.
         bytes.append(0)
 
@@ -221,18 +218,6 @@ public enum MapBuilder {
     private static func upstreamMessage(_ error: TableError) -> TableError {
         guard error.kind == .invalidEntry else { return error }
         return TableError(.invalidEntry, path: error.path, line: error.line, "invalid entry")
-    }
-
-    /// The byte offset where 1-based line `line` starts (the end of `bytes` when there are fewer lines).
-    private static func offset(ofLine line: Int, in bytes: [UInt8]) -> Int {
-        var remaining = line - 1
-        var i = 0
-        while remaining > 0, i < bytes.count {
-            guard let nl = bytes[i...].firstIndex(of: 0x0A) else { return bytes.count }
-            i = nl + 1
-            remaining -= 1
-        }
-        return i
     }
 
     /// makemap's `make_aliases` check: `strsep` on every `,`, each element stripped of white space; an empty

@@ -64,7 +64,8 @@ public struct SetupChecker {
             guard let path = declaration.path else { return nil }
             do {
                 var bytes = try SystemFile.readRegular(path)
-                let parsed = try TableLineParser.parse(&bytes, path: path)
+                let version = resolverOptions?.smtpdVersion ?? .newest
+                let parsed = try TableLineParser.parse(&bytes, path: path, grammar: .fileTable(version))
                 var table = LoadedTable(name: name, path: path, entries: [])
                 var firstLine: [[UInt8]: Int] = [:]
                 for e in parsed.entries {

@@ -17,12 +17,15 @@ struct EntrySpan {
     var line: UInt32
 }
 
-/// The line grammar smtpd and makemap share (upstream util.c `parse_table_line`), over bytes.
+/// The line grammar smtpd and makemap share (upstream util.c `parse_table_line`), over bytes, in each of the
+/// forms upstream has had (`Grammar`, chosen by `Grammar.fileTable(_:)` and `Grammar.makemap(_:)`).
 ///
-/// Each LF-terminated line is trimmed of C white space; `#` lines are comments (`# @list` decides a list while
-/// the kind is open); a `[` key runs through the first `]`, any other key ends at a space, tab or `:`; the
-/// first entry decides list or mapping; in a mapping the separator is dropped, blanks skipped, and the rest is
-/// the value. Keys are folded to ASCII lower case in place.
+/// 7.6 and later: each LF-terminated line is trimmed of C white space; `#` lines are comments (`# @list`
+/// decides a list while the kind is open); a `[` key runs through the first `]`, any other key ends at a
+/// space, tab or `:`; the first entry decides list or mapping; in a mapping the separator is dropped, blanks
+/// skipped, and the rest is the value. Before 7.6 (`.skipColonBlanks`) `[` is not special and, after the
+/// separator, white space and any `:` followed by white space are skipped. 6.8's makemap (`.fparseln`) is in
+/// TableLineParser+Legacy.swift. Keys are folded to ASCII lower case in place.
 enum TableLineParser {
     /// smtpd keeps keys in a 1024-byte buffer with its NUL: 1023 bytes at most.
     static let maxKeyLength = 1023
@@ -35,16 +38,32 @@ enum TableLineParser {
     struct Result {
         var kind: TableKind
         var entries: [EntrySpan]
+        /// From `parseUpToFailure`: the first malformed line; `entries` then holds the lines before it.
+        var failure: TableError? = nil
     }
 
     /// Parses `storage` (the whole file) in place.
     /// - Parameters:
     ///   - kind: a kind fixed beforehand, or nil to let the file decide (empty files become mappings).
     ///   - path: the file name used in errors.
-    static func parse(_ storage: inout [UInt8], kind preset: TableKind? = nil, path: String) throws(TableError) -> Result {
+    ///   - grammar: the release's grammar (default: 7.6 and later).
+    static func parse(_ storage: inout [UInt8], kind preset: TableKind? = nil, path: String,
+                      grammar: Grammar = .singleSeparator) throws(TableError) -> Result {
+        let result = try parseUpToFailure(&storage, kind: preset, path: path, grammar: grammar)
+        if let failure = result.failure { throw failure }
+        return result
+    }
+
+    /// `parse`, but a malformed line ends the parse without an error: the result holds the entries before it
+    /// and the failure, as makemap reports the first bad line after storing those before it. Throws only for
+    /// a file over `maxFileSize`.
+    static func parseUpToFailure(_ storage: inout [UInt8], kind preset: TableKind? = nil, path: String,
+                                 grammar: Grammar = .singleSeparator) throws(TableError) -> Result {
         guard storage.count <= maxFileSize else {
             throw TableError(.format, path: path, "file too large for a table (\(maxFileSize) bytes at most)")
         }
+        if grammar == .fparseln { return parseFparseln(&storage, kind: preset ?? .mapping, path: path) }
+        let brackets = grammar == .singleSeparator
         var kind = preset
         var entries: [EntrySpan] = []
         entries.reserveCapacity(storage.count / 24)
@@ -87,7 +106,7 @@ enum TableLineParser {
                 }
 
                 var valueAt: Int
-                if base[ks] == UInt8(ascii: "[") {
+                if brackets, base[ks] == UInt8(ascii: "[") {
                     guard let close = memchr(base + ks, 0x5D, lineEnd - ks) else {
                         failure = TableError(.invalidEntry, path: path, line: Int(lineNumber),
                                              "invalid entry (no ']' after '[')")
@@ -113,7 +132,16 @@ enum TableLineParser {
                     keyEnd = valueAt
                     if valueAt < lineEnd {
                         valueAt += 1
-                        while valueAt < lineEnd, isBlank(base[valueAt]) { valueAt += 1 }
+                        if brackets {
+                            while valueAt < lineEnd, isBlank(base[valueAt]) { valueAt += 1 }
+                        } else {
+                            // Before 7.6: white space, and a `:` that white space follows (`a : b`, `a:: b`).
+                            while valueAt < lineEnd, isCSpace(base[valueAt])
+                                    || (base[valueAt] == UInt8(ascii: ":") && valueAt + 1 < lineEnd
+                                        && isCSpace(base[valueAt + 1])) {
+                                valueAt += 1
+                            }
+                        }
                     }
                     if valueAt == lineEnd {
                         failure = TableError(.invalidEntry, path: path, line: Int(lineNumber),
@@ -134,7 +162,6 @@ enum TableLineParser {
                 entries.append(span)
             }
         }
-        if let failure { throw failure }
-        return Result(kind: kind ?? .mapping, entries: entries)
+        return Result(kind: kind ?? .mapping, entries: entries, failure: failure)
     }
 }

@@ -13,10 +13,14 @@ final class ConfigTables: Sendable {
     let config: SMTPDConfig
     private let provider: (any TableProvider)?
     private let opened: Mutex<[String: Table]>
+    /// The smtpd release whose table reading is reproduced.
+    let version: SMTPDVersion
 
-    init(config: SMTPDConfig, host: HostFacts, provider: (any TableProvider)?) throws(TableError) {
+    init(config: SMTPDConfig, host: HostFacts, provider: (any TableProvider)?,
+         version: SMTPDVersion = .newest) throws(TableError) {
         self.config = config
         self.provider = provider
+        self.version = version
         let delimiter = config.subaddressingDelimiter
         func list(_ name: String, _ keys: [String]) -> Table {
             Table(entries: keys.map { (key: $0, value: nil) }, kind: .list, name: name, subaddressDelimiter: delimiter)
@@ -48,7 +52,7 @@ final class ConfigTables: Sendable {
 
     private func open(_ declaration: TableDeclaration) throws(TableError) -> Table {
         if let provider, let supplied = try provider.table(for: declaration) { return supplied }
-        let options = TableOptions(subaddressDelimiter: config.subaddressingDelimiter)
+        let options = TableOptions(subaddressDelimiter: config.subaddressingDelimiter, version: version)
         if case .inline = declaration.backend {
             return Table(entries: declaration.entries.map { (key: $0.key, value: $0.value) }, name: declaration.name,
                          subaddressDelimiter: options.subaddressDelimiter)

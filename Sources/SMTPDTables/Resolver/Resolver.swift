@@ -25,6 +25,8 @@ public final class Resolver: Sendable {
         public var homeRoot: String
         /// The user smtpd runs alias files and pipes as (Debian: `opensmtpd`, upstream `_smtpd`).
         public var smtpdUser: String
+        /// The smtpd release reproduced (how its tables are read; Versions.swift). Default: the newest.
+        public var smtpdVersion: SMTPDVersion = .newest
 
         /// smtpd's own name: the domain of bare recipients and a name of `for local`.
         public var hostname: String {
@@ -63,7 +65,8 @@ public final class Resolver: Sendable {
     public init(config: SMTPDConfig, options: Options, tables: (any TableProvider)? = nil) throws(TableError) {
         self.config = config
         self.options = options
-        self.tables = try ConfigTables(config: config, host: options.host, provider: tables)
+        self.tables = try ConfigTables(config: config, host: options.host, provider: tables,
+                                       version: options.smtpdVersion)
     }
 
     /// Resolves one recipient as smtpd would on `RCPT TO:<recipient>` (the angle brackets are optional).
