@@ -43,12 +43,15 @@ struct CheckCommand: ParsableCommand {
             let data = try encoder.encode(findings.map { VersionedFinding(finding: $0, smtpdVersion: selection.version) })
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(VersionOptions.banner(selection))
-            for finding in findings { print(finding.description) }
+            // Findings quote keys from tables: on a terminal their control characters are shown escaped.
+            var out = OutputBuffer()
+            out.appendText(VersionOptions.banner(selection) + "\n")
+            for finding in findings { out.appendText(finding.description + "\n") }
             let counted = findings.filter { $0.severity != .note }.count
             let notes = findings.count - counted
-            print(counted == 0 ? "\(file): no problems found" + (notes > 0 ? " (\(notes) notes)" : "")
-                  : "\(file): \(counted) problem\(counted == 1 ? "" : "s")" + (notes > 0 ? ", \(notes) notes" : ""))
+            out.appendText(counted == 0 ? "\(file): no problems found" + (notes > 0 ? " (\(notes) notes)" : "") + "\n"
+                : "\(file): \(counted) problem\(counted == 1 ? "" : "s")" + (notes > 0 ? ", \(notes) notes" : "") + "\n")
+            out.flush()
         }
         if findings.contains(where: { $0.severity != .note }) { throw ExitCode(1) }
     }
