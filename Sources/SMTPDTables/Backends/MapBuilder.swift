@@ -85,8 +85,9 @@ public enum MapBuilder {
     /// - Throws: the configuration's error (kind `.config` or `.io`), or the build's (see `build`).
     public static func rebuildAliases(configFile: String = defaultConfigFile, aliasesFile: String? = nil,
                                       output: String? = nil, method: DBAccessMethod = .hash,
-                                      version: SMTPDVersion = .newest) throws -> Result {
-        let source = try aliasesFile ?? aliasesSource(in: SMTPDConfig.load(path: configFile))
+                                      version: SMTPDVersion = .newest) throws(TableError) -> Result {
+        let source: String
+        if let aliasesFile { source = aliasesFile } else { source = aliasesSource(in: try SMTPDConfig.load(path: configFile)) }
         return try build(from: source == "-" ? .standardInput : .file(source), to: output ?? source + ".db",
                          type: .aliases, method: method, version: version)
     }
