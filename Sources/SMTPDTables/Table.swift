@@ -26,8 +26,6 @@ public struct TableMatch: Sendable, Equatable {
     public var valueBytes: [UInt8]? { valueSlice.map(Array.init) }
 }
 
-import Synchronization
-
 /// How a table is read: the settings that change what its entries mean.
 public struct TableOptions: Sendable, Equatable {
     /// The sub-addressing delimiter used by the mailaddr service (smtpd's `smtp sub-addr-delim`, default `+`).
@@ -71,7 +69,7 @@ public final class Table: Sendable {
         /// Set while one thread reloads: the others keep answering from the snapshot in use meanwhile.
         var reloading = false
     }
-    private let state: Mutex<State>
+    private let state: Locked<State>
     /// How the entries are read again on reload (nil for tables that have no file).
     private let source: (any TableSource.Type)?
 
@@ -133,7 +131,7 @@ public final class Table: Sendable {
         self.source = source
         let stamp = FileStamp.of(path: path)
         let snapshot = try source.load(path: path, options: options)
-        state = Mutex(State(snapshot: snapshot, stamp: stamp, reloadsOnChange: source.reloadsOnChange))
+        state = Locked(State(snapshot: snapshot, stamp: stamp, reloadsOnChange: source.reloadsOnChange))
     }
 
     /// Wraps a snapshot made elsewhere (inline tables, tables an embedding program builds).
@@ -142,7 +140,7 @@ public final class Table: Sendable {
         path = name
         self.options = options
         source = nil
-        state = Mutex(State(snapshot: snapshot, stamp: nil, reloadsOnChange: false))
+        state = Locked(State(snapshot: snapshot, stamp: nil, reloadsOnChange: false))
     }
 
     /// Parses table text held in memory as a `file:` table (for tests and tools that build tables).

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// One loaded version of a table, whatever its backend: one byte buffer holding every key (folded) and value,
 /// the entries as spans of it, a hash index of the keys, and pattern indexes built on first use.
 ///
@@ -235,7 +233,7 @@ public final class TableSnapshot: Sendable {
 
 /// A value built by the first caller that needs it, once, whichever thread that is.
 final class BuiltOnce<Value: Sendable>: Sendable {
-    private let value = Mutex<Value?>(nil)
+    private let value = Locked<Value?>(nil)
 
     func get(_ build: () -> Value) -> Value {
         value.withLock { stored in

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Supplies tables that the library does not read itself: an embedding program that talks to LDAP, SQL or a
 /// `table-*` program gives the resolver its tables this way (or replaces a file: or db: table with its own).
 public protocol TableProvider: Sendable {
@@ -12,7 +10,7 @@ public protocol TableProvider: Sendable {
 final class ConfigTables: Sendable {
     let config: SMTPDConfig
     private let provider: (any TableProvider)?
-    private let opened: Mutex<[String: Table]>
+    private let opened: Locked<[String: Table]>
     /// The smtpd release whose table reading is reproduced.
     let version: SMTPDVersion
 
@@ -25,7 +23,7 @@ final class ConfigTables: Sendable {
         func list(_ name: String, _ keys: [String]) -> Table {
             Table(entries: keys.map { (key: $0, value: nil) }, kind: .list, name: name, subaddressDelimiter: delimiter)
         }
-        opened = Mutex([
+        opened = Locked([
             "<localnames>": list("<localnames>", ["localhost", host.hostname] + host.localAddresses),
             "<localhost>": list("<localhost>", ["local"] + host.localAddresses),
             "<anyhost>": list("<anyhost>", ["local", "0.0.0.0/0", "::/0"]),

@@ -5,7 +5,8 @@ import Testing
 /// A signal the user sends while a tool writes a map through AtomicFile (AtomicFile+Signals.swift): the
 /// temporary file goes, the old map stays byte for byte, the exit status is 128 + the signal, and Swift's
 /// backtracer (forced on here) prints nothing.
-@Suite("AtomicFile: signals during a build", .serialized)
+@Suite("AtomicFile: signals during a build", .serialized,
+       .disabled(if: TestSupport.underSanitizer, "twelve 2M-line builds: the plain run covers it"))
 struct AtomicFileSignalTests {
     static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
 

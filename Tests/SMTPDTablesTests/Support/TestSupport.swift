@@ -46,6 +46,13 @@ enum TestSupport {
         return nil
     }
 
+    /// Whether the suite runs under a sanitizer (`.ci/sanitize` sets these): the slowest process-level suites,
+    /// whose code paths the unit tests already take through the instrumented library, skip themselves there.
+    static var underSanitizer: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["ASAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
+    }
+
     /// The real OpenSMTPD makemap (Debian's opensmtpd package), if installed.
     static var realMakemap: String? { system("makemap") }
 
