@@ -12,16 +12,9 @@ struct BoundedInputTests {
     static let limit = 2 << 30
     static let makemap = TestSupport.product("makemap")
 
-    /// Whether the suite runs under a sanitizer (`.ci/sanitize`), whose runtime cannot live under an
-    /// address-space limit.
-    static var sanitized: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return environment["ASAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
-    }
-
     /// Runs a built program under the address-space limit, killed after `timeout` seconds.
     static func limited(_ program: String, _ arguments: [String], stdin: Data? = nil, timeout: Double = 30) throws -> ProcessResult {
-        if !sanitized, let prlimit = TestSupport.system("prlimit") {
+        if !TestSupport.underSanitizer, let prlimit = TestSupport.system("prlimit") {
             return try TestSupport.run(prlimit, ["--as=\(limit)", program] + arguments, stdin: stdin, timeout: timeout)
         }
         return try TestSupport.run(program, arguments, stdin: stdin, timeout: timeout)
@@ -72,7 +65,7 @@ struct BoundedInputTests {
                 if c.arguments == ["-"] {
                     // Standard input from /dev/zero: a shell redirection, as a user types it.
                     // Under a sanitizer, no address-space limit: its runtime reserves terabytes (see `limited`).
-                    let limit = Self.sanitized ? "" : "prlimit --as=\(Self.limit) "
+                    let limit = TestSupport.underSanitizer ? "" : "prlimit --as=\(Self.limit) "
                     arguments = ["-c", "exec \(limit)\(Self.makemap) -o \(output) - < /dev/zero"]
                     stdin = nil
                 }

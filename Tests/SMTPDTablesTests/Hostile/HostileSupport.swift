@@ -24,10 +24,8 @@ enum Hostile {
                     timeout: Double = 30) throws -> HostileOutcome {
         // Sanitizer runtimes reserve terabytes of address space: an address-space limit cannot apply to them
         // (.ci/sanitize sets ASAN_OPTIONS/TSAN_OPTIONS); the plain run of the suite keeps the bound.
-        let environment = ProcessInfo.processInfo.environment
-        let sanitized = environment["ASAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
         let r: ProcessResult
-        if let limit = addressSpaceLimit, !sanitized, let prlimit = TestSupport.system("prlimit") {
+        if let limit = addressSpaceLimit, !TestSupport.underSanitizer, let prlimit = TestSupport.system("prlimit") {
             r = try TestSupport.run(prlimit, ["--as=\(limit)", tool] + arguments, stdin: stdin, timeout: timeout)
         } else {
             r = try TestSupport.run(tool, arguments, stdin: stdin, timeout: timeout)

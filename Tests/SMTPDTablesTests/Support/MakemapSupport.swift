@@ -7,6 +7,14 @@ import Testing
 /// Inputs used for oracle comparisons avoid what 6.8 and 7.8 read differently (spec section 5): no `\` at
 /// line ends, no `::` or `: :` after a key (so no `:include:` values), no `[...]` keys.
 enum MakemapSupport {
+    /// One makemap run of the oracle and error suites: a name, makemap's options, the source's lines.
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        var options: [String]
+        var lines: [String]
+        var description: String { name }
+    }
+
     static var ours: String { TestSupport.product("makemap") }
     static var real: String? { TestSupport.realMakemap }
     static var dbDump: String? { TestSupport.system("db5.3_dump") }

@@ -6,12 +6,7 @@ import Testing
 /// no temporary file left.
 @Suite("makemap errors, as the real makemap", .enabled(if: MakemapSupport.oracleAvailable))
 struct MakemapErrorTests {
-    struct Case: Sendable, CustomStringConvertible {
-        var name: String
-        var options: [String]
-        var lines: [String]
-        var description: String { name }
-    }
+    typealias Case = MakemapSupport.Case
 
     static let cases: [Case] = [
         Case(name: "duplicate", options: [], lines: ["a b", "c d", "A e"]),

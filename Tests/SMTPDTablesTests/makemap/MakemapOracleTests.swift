@@ -15,12 +15,7 @@ struct MakemapOracleTests {
                           "mixed: a,b ,  c.d-e+f"]
     static let set = ["example.org", "Example.NET", "mx.example.com", "a key with spaces", "10.0.0.0/8"]
 
-    struct Case: Sendable, CustomStringConvertible {
-        var name: String
-        var options: [String]
-        var lines: [String]
-        var description: String { name }
-    }
+    typealias Case = MakemapSupport.Case
 
     static let cases: [Case] = [
         Case(name: "plain hash", options: [], lines: plain),
