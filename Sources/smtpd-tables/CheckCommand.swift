@@ -29,7 +29,7 @@ struct CheckCommand: ParsableCommand {
         let config: SMTPDConfig
         let selection = try versionOptions.selection()
         do {
-            config = try SMTPDConfig.load(path: file)
+            config = try SMTPDConfig.load(path: file, options: .init(smtpdVersion: selection.version))
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)

@@ -87,7 +87,7 @@ public enum MapBuilder {
                                       output: String? = nil, method: DBAccessMethod = .hash,
                                       version: SMTPDVersion = .newest) throws(TableError) -> Result {
         let source: String
-        if let aliasesFile { source = aliasesFile } else { source = aliasesSource(in: try SMTPDConfig.load(path: configFile)) }
+        if let aliasesFile { source = aliasesFile } else { source = aliasesSource(in: try SMTPDConfig.load(path: configFile, options: .init(smtpdVersion: version))) }
         return try build(from: source == "-" ? .standardInput : .file(source), to: output ?? source + ".db",
                          type: .aliases, method: method, version: version)
     }
