@@ -25,9 +25,23 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print the findings as a JSON array (each naming the smtpdVersion applied).")
     var json = false
 
+    @Option(name: .customLong("upgrade-to"), help: ArgumentHelp(
+        "Instead of linting, list every table line, db source line, configuration line and alias or virtual "
+            + "target whose meaning changes between the release in use and this one.", valueName: "X.Y"))
+    var upgradeTo: String?
+
     func run() throws {
         let config: SMTPDConfig
         let selection = try versionOptions.selection()
+        if let upgradeTo {
+            let target: SMTPDVersion
+            do { target = try SMTPDVersion(upgradeTo) } catch {
+                throw ValidationError("--upgrade-to: \(error)")
+            }
+            let findings = UpgradeCheck(configPath: file, from: selection.version, to: target).run()
+            try report(findings, selection: selection, heading: "upgrading to \(target)")
+            return
+        }
         do {
             config = try SMTPDConfig.load(path: file, options: .init(smtpdVersion: selection.version))
         } catch {
@@ -37,6 +51,11 @@ struct CheckCommand: ParsableCommand {
         var options = Resolver.Options(host: .system())
         options.smtpdVersion = selection.version
         let findings = SetupChecker(config: config, resolverOptions: options).run()
+        try report(findings, selection: selection)
+    }
+
+    /// Prints the findings (text or JSON) and exits 1 when any is more than a note.
+    private func report(_ findings: [Finding], selection: SMTPDVersion.Selection, heading: String? = nil) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -45,7 +64,7 @@ struct CheckCommand: ParsableCommand {
         } else {
             // Findings quote keys from tables: on a terminal their control characters are shown escaped.
             var out = OutputBuffer()
-            out.appendText(VersionOptions.banner(selection) + "\n")
+            out.appendText(VersionOptions.banner(selection) + (heading.map { ", \($0)" } ?? "") + "\n")
             for finding in findings { out.appendText(finding.description + "\n") }
             let counted = findings.filter { $0.severity != .note }.count
             let notes = findings.count - counted

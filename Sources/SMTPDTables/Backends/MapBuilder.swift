@@ -93,7 +93,7 @@ public enum MapBuilder {
     }
 
     /// `path` without its first `.db` when that is its end (upstream's `strstr` then `strcmp`), else nil.
-    private static func stripDB(_ path: String) -> String? {
+    static func stripDB(_ path: String) -> String? {
         let bytes = Array(path.utf8), dotDB = Array(".db".utf8)
         guard bytes.count >= 3 else { return nil }
         guard let first = (0...(bytes.count - 3)).first(where: { bytes[$0..<($0 + 3)].elementsEqual(dotDB) }),
