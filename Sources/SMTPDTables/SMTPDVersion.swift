@@ -179,11 +179,14 @@ extension SMTPDVersion {
         return nil
     }
 
-    private static func findSmtpd() -> String? {
+    private static func findSmtpd() -> String? { findProgram("smtpd") }
+
+    /// The first regular, executable `name` in `PATH`, then in the sbin and bin folders.
+    static func findProgram(_ name: String) -> String? {
         var folders: [String] = []
         if let p = getenv("PATH") { folders = String(cString: p).split(separator: ":").map(String.init) }
         for dir in folders + smtpdFolders where !dir.isEmpty {
-            let path = dir + "/smtpd"
+            let path = dir + "/" + name
             var st = stat()
             if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(path, X_OK) == 0 { return path }
         }
@@ -192,7 +195,7 @@ extension SMTPDVersion {
 
     /// Runs `path arguments` with standard input from /dev/null and standard output and error into one pipe;
     /// returns what it printed (at most 64 KiB), whatever its exit status, or nil when it cannot be started.
-    private static func runCapturingOutput(_ path: String, _ arguments: [String]) -> [UInt8]? {
+    static func runCapturingOutput(_ path: String, _ arguments: [String]) -> [UInt8]? {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return nil }
         // Neither end may leak into other children this process starts meanwhile (dup2 clears it in smtpd's).

@@ -19,6 +19,11 @@ struct VerifyCommand: ParsableCommand {
         "Dovecot's default password scheme (passdb args scheme=...), e.g. BLF-CRYPT.", valueName: "scheme"))
     var dovecotScheme: String = "CRYPT"
 
+    @Option(name: .customLong("dovecot-version"), help: ArgumentHelp(
+        "The Dovecot release to reproduce, 2.3 or 2.4 (default: the installed dovecot's, else 2.4); 2.4 refuses "
+            + "weak schemes such as MD5-CRYPT.", valueName: "X.Y"))
+    var dovecotVersion: DovecotVersion?
+
     @OptionGroup var versionOptions: VersionOptions
 
     @Argument(help: "The credentials table: file:PATH, db:PATH or PATH.", completion: .file())
@@ -62,28 +67,39 @@ struct VerifyCommand: ParsableCommand {
             print("smtpd (auth <table>): refused (\(where_): \(error.message))")
         }
 
+        let dovecot = DovecotVersion.select(option: dovecotVersion).version
         if credentials.backend == .file {
-            // Dovecot reads the file's line itself: the key, a colon, then the fields.
-            let line = match.key + ":" + String(decoding: value, as: UTF8.self)
+            // Dovecot reads the file itself: the login folded to lower case, then the user field as written
+            // and the password field up to the next colon (blanks included).
             let verdict: PasswordVerdict
-            if let entry = DovecotPasswdEntry(line: line) {
-                verdict = DovecotPasswords.verify(password: password, entry: entry, defaultScheme: dovecotScheme)
+            if let entry = try? DovecotPasswords.entry(forLogin: user, inFile: credentials.path) {
+                verdict = DovecotPasswords.verify(password: password, entry: entry, defaultScheme: dovecotScheme,
+                                                  version: dovecot)
             } else {
                 verdict = .rejected
             }
+            let who = "Dovecot \(dovecot) (passwd-file, scheme=\(dovecotScheme))"
             switch verdict {
             case .accepted:
-                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): accepted")
+                print("\(who): accepted")
             case .rejected:
                 allAccept = false
-                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): refused")
+                print("\(who): refused")
+            case .weakScheme(let scheme):
+                allAccept = false
+                print("\(who): refused (weak password scheme \(scheme): Dovecot 2.4 refuses it unless "
+                      + "auth_allow_weak_schemes = yes)")
             case .unsupportedScheme(let scheme):
                 allAccept = false
-                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): cannot tell (scheme \(scheme) is not supported here)")
+                print("\(who): cannot tell (scheme \(scheme) is not supported here)")
             }
         } else {
             print("Dovecot: not checked (Dovecot's passwd-file reads text files, not \(credentials.backend.name): tables)")
         }
         if !allAccept { throw ExitCode(1) }
     }
+}
+
+extension DovecotVersion: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
 }

@@ -45,6 +45,8 @@ public enum PasswordVerdict: Sendable, Equatable {
     case rejected
     /// The scheme (named here, upper-cased) is one this package does not check; no guess is made.
     case unsupportedScheme(String)
+    /// Refused whatever the password, because the scheme (named here) is weak: Dovecot 2.4's default.
+    case weakScheme(String)
 }
 
 /// How Dovecot's passdb decides on a passwd-file password field (Dovecot 2.3 `password_get_scheme`
@@ -82,9 +84,11 @@ public enum DovecotPasswords {
     /// method; BLF-CRYPT accepts only `$2...` hashes; MD5-CRYPT only `$1$` ones; PLAIN, CLEAR and
     /// CLEARTEXT compare the text (in constant time). Every other scheme is `.unsupportedScheme`.
     /// An empty stored hash never matches a crypt scheme.
-    public static func verify(password: [UInt8], field: String, defaultScheme: String = "CRYPT") -> PasswordVerdict {
+    public static func verify(password: [UInt8], field: String, defaultScheme: String = "CRYPT",
+                              version: DovecotVersion = .v2_3) -> PasswordVerdict {
         let (scheme, stored) = self.scheme(of: field, defaultScheme: defaultScheme)
         let storedBytes = Array(stored.utf8)
+        if version.refusesWeakSchemes, let weak = weakScheme(scheme, stored: storedBytes) { return .weakScheme(weak) }
         switch scheme {
         case "PLAIN", "CLEAR", "CLEARTEXT":
             return PasswordHasher.constantTimeEquals(password, storedBytes) ? .accepted : .rejected
@@ -98,14 +102,45 @@ public enum DovecotPasswords {
         }
     }
 
-    /// `verify(password:field:defaultScheme:)` for a text password.
-    public static func verify(password: String, field: String, defaultScheme: String = "CRYPT") -> PasswordVerdict {
-        verify(password: Array(password.utf8), field: field, defaultScheme: defaultScheme)
+    /// `verify(password:field:defaultScheme:version:)` for a text password.
+    public static func verify(password: String, field: String, defaultScheme: String = "CRYPT",
+                              version: DovecotVersion = .v2_3) -> PasswordVerdict {
+        verify(password: Array(password.utf8), field: field, defaultScheme: defaultScheme, version: version)
     }
 
     /// Whether Dovecot would accept `password` for `entry`; an entry without a password field is rejected.
-    public static func verify(password: [UInt8], entry: DovecotPasswdEntry, defaultScheme: String = "CRYPT") -> PasswordVerdict {
+    public static func verify(password: [UInt8], entry: DovecotPasswdEntry, defaultScheme: String = "CRYPT",
+                              version: DovecotVersion = .v2_3) -> PasswordVerdict {
         guard let field = entry.password else { return .rejected }
-        return verify(password: password, field: field, defaultScheme: defaultScheme)
+        return verify(password: password, field: field, defaultScheme: defaultScheme, version: version)
+    }
+
+    /// The weak scheme (DovecotVersion.weakSchemes) a field's scheme and hash amount to: a CRYPT or
+    /// DES-CRYPT field with a DES hash (13 characters, no `$`) is DES-CRYPT, one with `$1$` is MD5-CRYPT.
+    static func weakScheme(_ scheme: String, stored: [UInt8]) -> String? {
+        var effective = scheme
+        if scheme == "CRYPT" || scheme == "DES-CRYPT" {
+            if stored.starts(with: Array("$1$".utf8)) { effective = "MD5-CRYPT" }
+            else if stored.first != UInt8(ascii: "$"), stored.count == 13 { effective = "DES-CRYPT" }
+            else { return nil }
+        }
+        return DovecotVersion.weakSchemes.contains(effective) ? effective : nil
+    }
+
+    /// The entry Dovecot's passwd-file passdb finds for a login: the login is folded to lower case first
+    /// (the default `auth_username_format = %Lu`) and compared with each line's user as written, so a user
+    /// written with capitals never logs in. The first matching line wins.
+    public static func entry(forLogin login: String, inFile path: String) throws(TableError) -> DovecotPasswdEntry? {
+        let text = String(decoding: try SystemFile.readRegular(path, what: "passwd file"), as: UTF8.self)
+        return entry(forLogin: login, in: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+    }
+
+    /// `entry(forLogin:inFile:)` over lines already read.
+    public static func entry(forLogin login: String, in lines: [String]) -> DovecotPasswdEntry? {
+        let wanted = login.lowercased()
+        for line in lines {
+            if let e = DovecotPasswdEntry(line: line), e.user == wanted { return e }
+        }
+        return nil
     }
 }
