@@ -20,14 +20,7 @@ struct DumpCommand: ParsableCommand {
     var table: String
 
     func run() throws {
-        let table: Table
-        let options = try versionOptions.tableOptions()
-        do {
-            table = try Table(self.table, options: options)
-        } catch {
-            Output.warn(error.description)
-            throw ExitCode(2)
-        }
+        let table = try TableArgument.open(self.table, options: try versionOptions.tableOptions())
         var out = OutputBuffer()
         table.forEachEntry { key, value in
             out.appendField(key)

@@ -33,7 +33,7 @@ struct QueryCommand: ParsableCommand {
 
     func validate() throws {
         guard TableService(rawValue: service) != nil else {
-            throw ValidationError("unknown service '\(service)'")
+            throw ValidationError(Suggestion.unknown("service", service, among: TableService.allCases.map(\.rawValue)))
         }
         guard delimiter.utf8.count == 1 else { throw ValidationError("the delimiter is one character") }
         guard !keys.isEmpty else { throw ValidationError("give a key, or - to read keys from standard input") }
@@ -41,14 +41,8 @@ struct QueryCommand: ParsableCommand {
 
     func run() throws {
         let service = TableService(rawValue: service) ?? .string
-        let table: Table
         let options = try versionOptions.tableOptions(subaddressDelimiter: delimiter.utf8.first ?? UInt8(ascii: "+"))
-        do {
-            table = try Table(self.table, options: options)
-        } catch {
-            Output.warn(error.description)
-            throw ExitCode(2)
-        }
+        let table = try TableArgument.open(self.table, options: options)
         var out = OutputBuffer()
         var found = 0, failed = 0
         let bulk = keys == ["-"]

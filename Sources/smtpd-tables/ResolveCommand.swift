@@ -9,7 +9,8 @@ struct ResolveCommand: ParsableCommand {
             Follows smtpd.conf's match rules, actions, alias and virtual tables, userbase and ~/.forward files \
             as smtpd does when it answers RCPT TO, and prints the expansion tree (each node with the table:key \
             that produced it) and the deliveries, or smtpd's reply. On a terminal, control characters from \
-            tables are shown escaped (\\x1b); through a pipe they are written unchanged. Exit status: 0 every \
+            tables are shown escaped (\\x1b); through a pipe they are written unchanged. With - as the only \
+            address, the addresses are read from standard input, one per line. Exit status: 0 every \
             address accepted, 1 any rejected, 2 errors.
             """)
 
@@ -43,7 +44,7 @@ struct ResolveCommand: ParsableCommand {
     @Flag(help: "Print JSON: one array with an object per address (each naming the smtpdVersion applied).")
     var json = false
 
-    @Argument(help: "The recipient addresses.")
+    @Argument(help: "The recipient addresses, or - to read them from standard input, one per line.")
     var addresses: [String]
 
     func validate() throws {
@@ -61,7 +62,7 @@ struct ResolveCommand: ParsableCommand {
             var options = Resolver.Options(host: host, sender: sender, homeRoot: homeRoot)
             options.smtpdVersion = selection.version
             let resolver = try Resolver(config: config, options: options)
-            resolutions = try addresses.map { a throws(TableError) in try resolver.resolve(a) }
+            resolutions = try ResolveCommand.recipients(addresses).map { a throws(TableError) in try resolver.resolve(a) }
         } catch {
             Output.warn("\(error)")
             throw ExitCode(2)
@@ -72,6 +73,20 @@ struct ResolveCommand: ParsableCommand {
         else { out.appendText(VersionOptions.banner(selection) + "\n" + resolutions.map(ResolveCommand.text).joined(separator: "\n")) }
         out.flush()
         if resolutions.contains(where: { !$0.accepted }) { throw ExitCode(1) }
+    }
+
+    /// The addresses to resolve: the arguments, or with `-` the lines of standard input (blank lines skipped).
+    static func recipients(_ arguments: [String]) -> [String] {
+        guard arguments == ["-"] else { return arguments }
+        var reader = LineReader()
+        var lines: [String] = []
+        while let line = reader.next() {
+            let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            guard let first = line.firstIndex(where: { !blank($0) }),
+                  let last = line.lastIndex(where: { !blank($0) }) else { continue }
+            lines.append(String(decoding: line[first...last], as: UTF8.self))
+        }
+        return lines
     }
 
     // MARK: text

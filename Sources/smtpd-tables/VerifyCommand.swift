@@ -31,8 +31,8 @@ struct VerifyCommand: ParsableCommand {
         let credentials: Table
         let match: TableMatch?
         let options = try versionOptions.tableOptions()
+        credentials = try TableArgument.open(table, options: options)
         do {
-            credentials = try Table(table, options: options)
             match = try credentials.lookup(user, service: .credentials)
         } catch {
             Output.warn(error.description)
