@@ -1,5 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
 import SMTPDTables
 
 /// `smtpd-tables check`: lint smtpd.conf and every table it declares.
@@ -22,7 +21,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var versionOptions: VersionOptions
 
-    @Flag(help: "Print the findings as a JSON array (each naming the smtpdVersion applied).")
+    @Flag(help: "Print JSON: one array with an object per finding (see smtpd-tables(8), JSON OUTPUT).")
     var json = false
 
     func run() throws {
@@ -38,10 +37,9 @@ struct CheckCommand: ParsableCommand {
         options.smtpdVersion = selection.version
         let findings = SetupChecker(config: config, resolverOptions: options).run()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(findings.map { VersionedFinding(finding: $0, smtpdVersion: selection.version) })
-            print(String(decoding: data, as: UTF8.self))
+            var writer = JSONArrayWriter(smtpdVersion: selection.version)
+            for finding in findings { writer.append(CheckCommand.jsonFields(finding)) }
+            writer.finish()
         } else {
             // Findings quote keys from tables: on a terminal their control characters are shown escaped.
             var out = OutputBuffer()
@@ -57,16 +55,10 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-/// A finding in `check --json`, with the release whose behaviour was applied beside its own fields.
-struct VersionedFinding: Encodable {
-    var finding: Finding
-    var smtpdVersion: SMTPDVersion
-
-    private enum CodingKeys: String, CodingKey { case smtpdVersion }
-
-    func encode(to encoder: any Encoder) throws {
-        try finding.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(smtpdVersion.description, forKey: .smtpdVersion)
+extension CheckCommand {
+    /// One object per finding: severity, code, file, line, table (null when not known) and message.
+    static func jsonFields(_ f: Finding) -> [(String, JSONValue)] {
+        [("severity", .string(f.severity.rawValue)), ("code", .string(f.code)), ("file", .optional(f.file)),
+         ("line", f.line.map { .int($0) } ?? .null), ("table", .optional(f.table)), ("message", .string(f.message))]
     }
 }

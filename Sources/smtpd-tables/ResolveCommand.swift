@@ -41,7 +41,7 @@ struct ResolveCommand: ParsableCommand {
 
     @OptionGroup var versionOptions: VersionOptions
 
-    @Flag(help: "Print JSON: one array with an object per address (each naming the smtpdVersion applied).")
+    @Flag(help: "Print JSON: one array with an object per address (see smtpd-tables(8), JSON OUTPUT).")
     var json = false
 
     @Argument(help: "The recipient addresses, or - to read them from standard input, one per line.")
@@ -67,11 +67,16 @@ struct ResolveCommand: ParsableCommand {
             Output.warn("\(error)")
             throw ExitCode(2)
         }
-        var out = OutputBuffer()
-        // JSON escapes control characters itself; the text's only control character of its own is the LF.
-        if json { out.append(ResolveCommand.json(resolutions, version: selection.version)) }
-        else { out.appendText(VersionOptions.banner(selection) + "\n" + resolutions.map(ResolveCommand.text).joined(separator: "\n")) }
-        out.flush()
+        if json {
+            var writer = JSONArrayWriter(smtpdVersion: selection.version)
+            for r in resolutions { writer.append(ResolveCommand.jsonFields(r)) }
+            writer.finish()
+        } else {
+            // The text's only control character of its own is the LF.
+            var out = OutputBuffer()
+            out.appendText(VersionOptions.banner(selection) + "\n" + resolutions.map(ResolveCommand.text).joined(separator: "\n"))
+            out.flush()
+        }
         if resolutions.contains(where: { !$0.accepted }) { throw ExitCode(1) }
     }
 
@@ -123,62 +128,40 @@ struct ResolveCommand: ParsableCommand {
 
     // MARK: JSON
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                // C0, DEL and C1 as \u escapes: valid JSON either way, and never a terminal control sequence.
-                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-                } else { out.unicodeScalars.append(u) }
+    /// One object per address (fields in the man page, smtpd-tables(8), JSON OUTPUT).
+    static func jsonFields(_ r: Resolution) -> [(String, JSONValue)] {
+        let deliveries = r.deliveries.map { d -> JSONValue in
+            switch d {
+            case .user(let name, let sub, let action):
+                return .object([("type", .string("user")), ("user", .string(name)), ("subaddress", .string(sub)),
+                                ("action", .string(action))])
+            case .file(let path, let user, let action):
+                return .object([("type", .string("file")), ("path", .string(path)), ("user", .string(user)),
+                                ("action", .string(action))])
+            case .filter(let cmd, let user, let action):
+                return .object([("type", .string("filter")), ("command", .string(cmd)), ("user", .string(user)),
+                                ("action", .string(action))])
+            case .relay(let address, let action):
+                return .object([("type", .string("relay")), ("address", .string(address)), ("action", .string(action))])
             }
         }
-        return out + "\""
-    }
-
-    static func object(_ fields: [(String, String?)]) -> String {
-        "{" + fields.compactMap { k, v in v.map { "\(quote(k)): \($0)" } }.joined(separator: ", ") + "}"
-    }
-
-    static func json(_ rs: [Resolution], version: SMTPDVersion) -> String {
-        let items = rs.map { r -> String in
-            let deliveries = r.deliveries.map { d -> String in
-                switch d {
-                case .user(let name, let sub, let action):
-                    return object([("type", quote("user")), ("user", quote(name)), ("subaddress", quote(sub)),
-                                   ("action", quote(action))])
-                case .file(let path, let user, let action):
-                    return object([("type", quote("file")), ("path", quote(path)), ("user", quote(user)),
-                                   ("action", quote(action))])
-                case .filter(let cmd, let user, let action):
-                    return object([("type", quote("filter")), ("command", quote(cmd)), ("user", quote(user)),
-                                   ("action", quote(action))])
-                case .relay(let address, let action):
-                    return object([("type", quote("relay")), ("address", quote(address)), ("action", quote(action))])
-                }
-            }
-            let tree = r.nodes.map { n in
-                object([("id", "\(n.id)"), ("parent", n.parent.map { "\($0)" } ?? "null"),
-                        ("kind", quote(n.kind.rawValue)), ("value", quote(n.value)), ("depth", "\(n.depth)"),
-                        ("table", n.table.map(quote) ?? "null"), ("key", n.key.map(quote) ?? "null"),
-                        ("rule", n.rule.map(quote)), ("action", n.action.map(quote)),
-                        ("duplicate", n.duplicate ? "true" : nil)])
-            }
-            return "  " + object([
-                ("address", quote(r.address)), ("smtpdVersion", quote(version.description)),
-                ("accepted", r.accepted ? "true" : "false"),
-                ("error", r.reply.map(quote)), ("code", "\(r.code)"),
-                ("rule", r.rule.map(quote) ?? "null"), ("action", r.action.map(quote) ?? "null"),
-                ("deliveries", "[" + deliveries.joined(separator: ", ") + "]"),
-                ("tree", "[" + tree.joined(separator: ", ") + "]"),
-            ])
+        let tree = r.nodes.map { n -> JSONValue in
+            var fields: [(String, JSONValue)] = [
+                ("id", .int(n.id)), ("parent", n.parent.map { .int($0) } ?? .null), ("kind", .string(n.kind.rawValue)),
+                ("value", .string(n.value)), ("depth", .int(n.depth)), ("table", .optional(n.table)),
+                ("key", .optional(n.key)),
+            ]
+            if let rule = n.rule { fields.append(("rule", .string(rule))) }
+            if let action = n.action { fields.append(("action", .string(action))) }
+            if n.duplicate { fields.append(("duplicate", .bool(true))) }
+            return .object(fields)
         }
-        return "[\n" + items.joined(separator: ",\n") + "\n]\n"
+        var fields: [(String, JSONValue)] = [("address", .string(r.address)), ("accepted", .bool(r.accepted))]
+        if let reply = r.reply { fields.append(("error", .string(reply))) }
+        fields += [
+            ("code", .int(r.code)), ("rule", .optional(r.rule)), ("action", .optional(r.action)),
+            ("deliveries", .array(deliveries)), ("tree", .array(tree)),
+        ]
+        return fields
     }
 }

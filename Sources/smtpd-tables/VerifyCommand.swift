@@ -11,13 +11,16 @@ struct VerifyCommand: ParsableCommand {
             with 128 + the signal), or the first line of standard input (at most 1 MiB). Says \
             whether smtpd (auth <TABLE>: the value after the key is the crypt(3) hash, or user:hash) would \
             accept it and, for file tables, whether Dovecot's passwd-file with the given default scheme would. \
-            Never prints the password or the hash. Exit status: 0 both accept, 1 either refuses or the user \
+            Never prints the password or the hash, in text or in JSON (--json). Exit status: 0 both accept, 1 either refuses or the user \
             is not in the table, 2 errors.
             """)
 
     @Option(name: .customLong("dovecot-scheme"), help: ArgumentHelp(
         "Dovecot's default password scheme (passdb args scheme=...), e.g. BLF-CRYPT.", valueName: "scheme"))
     var dovecotScheme: String = "CRYPT"
+
+    @Flag(help: "Print JSON: one array with one object (see smtpd-tables(8), JSON OUTPUT).")
+    var json = false
 
     @OptionGroup var versionOptions: VersionOptions
 
@@ -38,8 +41,15 @@ struct VerifyCommand: ParsableCommand {
             Output.warn(error.description)
             throw ExitCode(2)
         }
+        var writer = JSONArrayWriter(smtpdVersion: options.version)
+        let base: [(String, JSONValue)] = [("user", .string(user)), ("table", .string(credentials.path))]
         guard let match, let value = match.valueBytes else {
-            print("\(user): no such user in \(credentials.path)")
+            if json {
+                writer.append(base + [("found", .bool(false)), ("accepted", .bool(false))])
+                writer.finish()
+            } else {
+                print("\(user): no such user in \(credentials.path)")
+            }
             throw ExitCode(1)
         }
         let line = PasswordInput.read()
@@ -48,6 +58,8 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(2)
         }
         var allAccept = true
+        var report: [String] = []
+        var fields = base + [("found", .bool(true)), ("line", match.line.map { .int($0) } ?? .null)]
 
         let where_ = match.line.map { "\(credentials.path):\($0)" } ?? credentials.path
         do {
@@ -56,10 +68,13 @@ struct VerifyCommand: ParsableCommand {
             allAccept = allAccept && ok
             var line = "smtpd (auth <table>): \(ok ? "accepted" : "refused")"
             if !ok, !smtpd.problems.isEmpty { line += " (\(smtpd.problems.joined(separator: "; ")))" }
-            print(line)
+            report.append(line)
+            fields.append(("smtpd", .object([("accepted", .bool(ok)),
+                                             ("problems", .array(ok ? [] : smtpd.problems.map(JSONValue.string)))])))
         } catch {
             allAccept = false
-            print("smtpd (auth <table>): refused (\(where_): \(error.message))")
+            report.append("smtpd (auth <table>): refused (\(where_): \(error.message))")
+            fields.append(("smtpd", .object([("accepted", .bool(false)), ("problems", .array([.string(error.message)]))])))
         }
 
         if credentials.backend == .file {
@@ -71,18 +86,30 @@ struct VerifyCommand: ParsableCommand {
             } else {
                 verdict = .rejected
             }
+            var dovecot: [(String, JSONValue)] = [("checked", .bool(true)), ("scheme", .string(dovecotScheme))]
             switch verdict {
             case .accepted:
-                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): accepted")
+                report.append("Dovecot (passwd-file, scheme=\(dovecotScheme)): accepted")
+                dovecot.append(("accepted", .bool(true)))
             case .rejected:
                 allAccept = false
-                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): refused")
+                report.append("Dovecot (passwd-file, scheme=\(dovecotScheme)): refused")
+                dovecot.append(("accepted", .bool(false)))
             case .unsupportedScheme(let scheme):
                 allAccept = false
-                print("Dovecot (passwd-file, scheme=\(dovecotScheme)): cannot tell (scheme \(scheme) is not supported here)")
+                report.append("Dovecot (passwd-file, scheme=\(dovecotScheme)): cannot tell (scheme \(scheme) is not supported here)")
+                dovecot += [("accepted", .null), ("unsupportedScheme", .string(scheme))]
             }
+            fields.append(("dovecot", .object(dovecot)))
         } else {
-            print("Dovecot: not checked (Dovecot's passwd-file reads text files, not \(credentials.backend.name): tables)")
+            report.append("Dovecot: not checked (Dovecot's passwd-file reads text files, not \(credentials.backend.name): tables)")
+            fields.append(("dovecot", .object([("checked", .bool(false))])))
+        }
+        if json {
+            writer.append(fields + [("accepted", .bool(allAccept))])
+            writer.finish()
+        } else {
+            for line in report { print(line) }
         }
         if !allAccept { throw ExitCode(1) }
     }
