@@ -87,7 +87,22 @@ public enum MapBuilder {
                                       output: String? = nil, method: DBAccessMethod = .hash,
                                       version: SMTPDVersion = .newest) throws(TableError) -> Result {
         let source: String
-        if let aliasesFile { source = aliasesFile } else { source = aliasesSource(in: try SMTPDConfig.load(path: configFile)) }
+        if let aliasesFile {
+            source = aliasesFile
+        } else {
+            do {
+                source = aliasesSource(in: try SMTPDConfig.load(path: configFile))
+            } catch {
+                // A 6.0-6.3 configuration declares its tables as 6.4+ does: its aliases table is still found.
+                guard error.kind == .config, let bytes = try? ConfigSource.read(path: configFile) else { throw error }
+                let text = String(decoding: bytes, as: UTF8.self)
+                guard LegacyConfig.firstOldLine(in: text) != nil else { throw error }
+                let spec = LegacyConfig.tableSpecs(in: text).first { $0.name == "aliases" }?.spec
+                let path = spec.map { s in s.split(separator: ":", maxSplits: 1).count == 2 && !s.hasPrefix("/")
+                    ? String(s.split(separator: ":", maxSplits: 1)[1]) : s }
+                source = path.map { stripDB($0) ?? $0 } ?? defaultAliasesFile
+            }
+        }
         return try build(from: source == "-" ? .standardInput : .file(source), to: output ?? source + ".db",
                          type: .aliases, method: method, version: version)
     }

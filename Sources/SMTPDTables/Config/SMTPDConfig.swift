@@ -54,8 +54,17 @@ public struct SMTPDConfig: Sendable {
     /// Reads a configuration from bytes.
     public static func parse(bytes: [UInt8], path: String,
                              options: Options = Options()) throws(TableError) -> SMTPDConfig {
-        var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles)
-        return try parser.parse()
+        do {
+            var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles)
+            return try parser.parse()
+        } catch {
+            // A configuration in the 6.0-6.3 grammar: say so, at its first such line, rather than
+            // "syntax error" (LegacyConfig.swift).
+            if error.kind == .config, let legacy = LegacyConfig.error(for: String(decoding: bytes, as: UTF8.self), path: path) {
+                throw legacy
+            }
+            throw error
+        }
     }
 
     /// The table named `name` (declared, or anonymous as `<dynamic:N>`).
