@@ -10,7 +10,9 @@ struct ResolveCommand: ParsableCommand {
             as smtpd does when it answers RCPT TO, and prints the expansion tree (each node with the table:key \
             that produced it) and the deliveries, or smtpd's reply. On a terminal, control characters from \
             tables are shown escaped (\\x1b); through a pipe they are written unchanged. With - as the only \
-            address, the addresses are read from standard input, one per line. Exit status: 0 every \
+            address, the addresses are read from standard input, one per line. A refused address says why \
+            (the keys tried in order with their tables, the user missing from which userbase, the rule that \
+            rejected or that none matched, the depth limit). Exit status: 0 every \
             address accepted, 1 any rejected, 2 errors.
             """)
 
@@ -98,7 +100,8 @@ struct ResolveCommand: ParsableCommand {
 
     static func text(_ r: Resolution) -> String {
         var s = "\(r.address): " + (r.accepted ? "accepted" : "rejected: \(r.reply ?? "")") + "\n"
-        if let rule = r.rule { s += "  rule: \(rule)\n" }
+        if let reason = r.reason { s += "  why: \(reason)\n" }
+        if let rule = r.rule { s += "  rule: \(rule)\n" } else if !r.accepted { s += "  rule: none matched\n" }
         var children: [Int: [ResolutionNode]] = [:]
         for n in r.nodes { children[n.parent ?? -1, default: []].append(n) }
         func walk(_ n: ResolutionNode, _ indent: String) {
@@ -109,6 +112,11 @@ struct ResolveCommand: ParsableCommand {
             if n.duplicate { line += "  [duplicate, discarded]" }
             if n.id == r.failedNode { line += "  [failed here]" }
             s += line + "\n"
+            // The keys tried, for the node that failed (every node's are in the JSON).
+            if n.id == r.failedNode, !n.lookups.isEmpty {
+                s += "\(indent)  tried: " + n.lookups.map { "\($0.table):\($0.key) (\($0.result.rawValue))" }
+                    .joined(separator: ", ") + "\n"
+            }
             for c in children[n.id] ?? [] { walk(c, indent + "  ") }
         }
         if !r.nodes.isEmpty { s += "  tree:\n" }
@@ -127,6 +135,10 @@ struct ResolveCommand: ParsableCommand {
     }
 
     // MARK: JSON
+
+    static func lookupObject(_ l: ResolutionLookup) -> JSONValue {
+        .object([("table", .string(l.table)), ("key", .string(l.key)), ("result", .string(l.result.rawValue))])
+    }
 
     /// One object per address (fields in the man page, smtpd-tables(8), JSON OUTPUT).
     static func jsonFields(_ r: Resolution) -> [(String, JSONValue)] {
@@ -154,10 +166,16 @@ struct ResolveCommand: ParsableCommand {
             if let rule = n.rule { fields.append(("rule", .string(rule))) }
             if let action = n.action { fields.append(("action", .string(action))) }
             if n.duplicate { fields.append(("duplicate", .bool(true))) }
+            fields.append(("lookups", .array(n.lookups.map(lookupObject))))
             return .object(fields)
         }
         var fields: [(String, JSONValue)] = [("address", .string(r.address)), ("accepted", .bool(r.accepted))]
         if let reply = r.reply { fields.append(("error", .string(reply))) }
+        fields.append(("failedNode", r.failedNode.map { .int($0) } ?? .null))
+        fields.append(("reason", .optional(r.reason)))
+        // The keys tried for the node that failed (each node has its own in `tree`).
+        let failedLookups = r.failedNode.flatMap { f in r.nodes.first { $0.id == f } }?.lookups ?? []
+        fields.append(("lookups", .array(failedLookups.map(lookupObject))))
         fields += [
             ("code", .int(r.code)), ("rule", .optional(r.rule)), ("action", .optional(r.action)),
             ("deliveries", .array(deliveries)), ("tree", .array(tree)),
