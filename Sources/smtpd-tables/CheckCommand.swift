@@ -11,8 +11,11 @@ struct CheckCommand: ParsableCommand {
             cannot expand; credentials smtpd cannot use (Dovecot's extra ':' fields, {SCHEME} prefixes, plain \
             text, unknown hashes) and weak hashes; virtual entries for domains no rule accepts; wildcard \
             patterns that do not match what they seem to; db files older than their source; stale temporary \
-            files of killed makemap runs. Never prints a password or a hash. Exit status: 0 clean (notes \
-            only), 1 findings, 2 errors (the configuration cannot be read).
+            files of killed makemap runs; and what smtpd -n refuses: every configuration error (all of them, \
+            not only the first), table files, listener interfaces and addresses, pki certificate and key \
+            files, plus mda programs and lmtp sockets that do not exist. Never prints a password or a hash. \
+            Exit status: 0 clean (notes only), 1 findings, 2 errors (the configuration cannot be read; each \
+            error on standard error, and with --json as findings of code config).
             """)
 
     @Option(name: .short, help: ArgumentHelp("The smtpd.conf to check.", valueName: "file"),
@@ -25,17 +28,37 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let config: SMTPDConfig
         let selection = try versionOptions.selection()
+        // Every error smtpd -n would report, not only the first.
+        let read: (config: SMTPDConfig?, errors: [TableError])
         do {
-            config = try SMTPDConfig.load(path: file)
+            read = try SMTPDConfig.loadReportingAll(path: file)
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)
         }
+        guard let config = read.config, read.errors.isEmpty else {
+            for error in read.errors { Output.warn(error.description) }
+            if json {
+                var writer = JSONArrayWriter(smtpdVersion: selection.version)
+                for error in read.errors {
+                    writer.append(CheckCommand.jsonFields(Finding(.error, "config", file: error.path, line: error.line,
+                                                                  error.message)))
+                }
+                writer.finish()
+            }
+            throw ExitCode(2)
+        }
         var options = Resolver.Options(host: .system())
         options.smtpdVersion = selection.version
-        let findings = SetupChecker(config: config, resolverOptions: options).run()
+        var findings = SetupChecker(config: config, resolverOptions: options).run()
+        // What smtpd -n checks beyond the grammar: the table files (every error it would report),
+        // then listeners, pki files, mda and lmtp targets.
+        if let strict = try? SMTPDConfig.loadReportingAll(path: file, options: .init(checkTableFiles: true)) {
+            let tableErrors = strict.errors.map { Finding(.error, "smtpd-n", file: $0.path, line: $0.line, $0.message) }
+            findings.insert(contentsOf: tableErrors, at: 0)
+        }
+        findings += DaemonStartChecks.findings(config)
         if json {
             var writer = JSONArrayWriter(smtpdVersion: selection.version)
             for finding in findings { writer.append(CheckCommand.jsonFields(finding)) }
