@@ -13,7 +13,7 @@ struct CheckCommand: ParsableCommand {
             patterns that do not match what they seem to; db files older than their source; stale temporary \
             files of killed makemap runs; and what smtpd -n refuses: every configuration error (all of them, \
             not only the first), table files, listener interfaces and addresses, pki certificate and key \
-            files, plus mda programs and lmtp sockets that do not exist. Never prints a password or a hash. \
+            files, plus mda programs that are not executable and (as notes) lmtp sockets that do not exist yet. Never prints a password or a hash. \
             Exit status: 0 clean (notes only), 1 findings, 2 errors (the configuration cannot be read; each \
             error on standard error, and with --json as findings of code config).
             """)

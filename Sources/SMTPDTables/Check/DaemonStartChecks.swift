@@ -32,9 +32,11 @@ public enum DaemonStartChecks {
             switch action.method {
             case .lmtp(let destination, _) where destination.hasPrefix("/"):
                 if SystemFile.status(destination) == nil {
-                    out.append(Finding(.warning, "lmtp-socket", file: action.location.file, line: action.location.line,
-                                       "action \"\(action.name)\": the LMTP socket \(destination) does not exist (is "
-                                       + "the LMTP server running?); deliveries will be deferred"))
+                    // A note: the socket exists only while the LMTP server runs, and a config is often checked
+                    // before that server is started.
+                    out.append(Finding(.note, "lmtp-socket", file: action.location.file, line: action.location.line,
+                                       "action \"\(action.name)\": the LMTP socket \(destination) does not exist now (is "
+                                       + "the LMTP server running?); deliveries are deferred while it is missing"))
                 }
             case .mda(let command):
                 let program = ConfigWords.split(command).first ?? ""

@@ -6,7 +6,7 @@
 /// `reject decision`). Only the line structure is read here (continuations, comments, quoted strings, `<t>`
 /// and `{ ... }` tables); the rewritten text is then read by the real parser like any configuration.
 public enum LegacyConfig {
-    /// The first line written in the old grammar, or nil when nothing in `text` is.
+    /// A line written in the old grammar.
     public struct Finding: Sendable, Equatable {
         /// 1-based line of `path`.
         public var line: Int
@@ -17,6 +17,7 @@ public enum LegacyConfig {
     /// The result of a migration: the new text, and what could not be translated exactly (also written as
     /// `# migrate-config:` comments in the text).
     public struct Migration: Sendable {
+        /// The configuration in the 6.4+ grammar.
         public var text: String
         /// `(line of the old file, what is not exact)`.
         public var notes: [(line: Int, message: String)]

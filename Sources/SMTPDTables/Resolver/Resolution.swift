@@ -61,8 +61,10 @@ public struct ResolutionLookup: Sendable, Equatable {
     public var table: String
     /// The key as looked up (folded).
     public var key: String
+    /// What the lookup gave.
     public var result: Result
 
+    /// A lookup from its parts.
     public init(table: String, key: String, result: Result) {
         self.table = table
         self.key = key
