@@ -42,7 +42,10 @@ extension SMTPDVersion {
         case procTextProtocol
         /// A table may register the `auth` service.
         case authService
-        /// `user@[127.0.0.1]` is relayed (6.8 delivered it to the local user `user`).
+        /// `<localnames>` holds the machine's addresses only as written (`127.0.0.1`, `[::1]`), no longer also
+        /// as address literals (`[127.0.0.1]`; upstream commit 23bb908b, in 7.5.0): `user@[127.0.0.1]` no
+        /// longer matches `for local` and goes to whatever rule matches it (often relayed), where 6.8 delivered it
+        /// to the local user `user`.
         case ipLiteralRelayed
         /// The mda refuses root as `MDA not allowed to deliver to: root` (6.8: `not allowed to deliver to: root`).
         case mdaRootMessage
@@ -59,9 +62,8 @@ extension SMTPDVersion {
             switch self {
             case .dbStringRelayhostRegex, .srsDecoding, .listenerTLSOptions, .pkiNamesAsWritten: return .v7_3
             case .sharedLineParser, .rootForwardRefusesFilesAndPipes, .actionUserSkipsForwards, .multiLineBraces,
-                 .matchMappingTables: return .v7_5
-            case .singleSeparator, .bracketKeys, .procTextProtocol, .authService, .ipLiteralRelayed,
-                 .mdaRootMessage: return .v7_6
+                 .matchMappingTables, .ipLiteralRelayed: return .v7_5
+            case .singleSeparator, .bracketKeys, .procTextProtocol, .authService, .mdaRootMessage: return .v7_6
             case .authRefusesCRLF: return .v7_8
             case .ipv6SourceAddrname: return .v7_8
             }

@@ -27,12 +27,26 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print JSON: one array with an object per finding (see smtpd-tables(8), JSON OUTPUT).")
     var json = false
 
+    @Option(name: .customLong("upgrade-to"), help: ArgumentHelp(
+        "Instead of linting, list every table line, db source line, configuration line and alias or virtual "
+            + "target whose meaning changes between the release in use and this one.", valueName: "X.Y"))
+    var upgradeTo: String?
+
     func run() throws {
         let selection = try versionOptions.selection()
+        if let upgradeTo {
+            let target: SMTPDVersion
+            do { target = try SMTPDVersion(upgradeTo) } catch {
+                throw ValidationError("--upgrade-to: \(error)")
+            }
+            let findings = UpgradeCheck(configPath: file, from: selection.version, to: target).run()
+            try report(findings, selection: selection, heading: "upgrading to \(target)")
+            return
+        }
         // Every error smtpd -n would report, not only the first.
         let read: (config: SMTPDConfig?, errors: [TableError])
         do {
-            read = try SMTPDConfig.loadReportingAll(path: file)
+            read = try SMTPDConfig.loadReportingAll(path: file, options: .init(smtpdVersion: selection.version))
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)
@@ -54,11 +68,17 @@ struct CheckCommand: ParsableCommand {
         var findings = SetupChecker(config: config, resolverOptions: options).run()
         // What smtpd -n checks beyond the grammar: the table files (every error it would report),
         // then listeners, pki files, mda and lmtp targets.
-        if let strict = try? SMTPDConfig.loadReportingAll(path: file, options: .init(checkTableFiles: true)) {
+        if let strict = try? SMTPDConfig.loadReportingAll(
+            path: file, options: .init(checkTableFiles: true, smtpdVersion: selection.version)) {
             let tableErrors = strict.errors.map { Finding(.error, "smtpd-n", file: $0.path, line: $0.line, $0.message) }
             findings.insert(contentsOf: tableErrors, at: 0)
         }
         findings += DaemonStartChecks.findings(config)
+        try report(findings, selection: selection)
+    }
+
+    /// Prints the findings (text or JSON) and exits 1 when any is more than a note.
+    private func report(_ findings: [Finding], selection: SMTPDVersion.Selection, heading: String? = nil) throws {
         if json {
             var writer = JSONArrayWriter(smtpdVersion: selection.version)
             for finding in findings { writer.append(CheckCommand.jsonFields(finding)) }
@@ -66,7 +86,7 @@ struct CheckCommand: ParsableCommand {
         } else {
             // Findings quote keys from tables: on a terminal their control characters are shown escaped.
             var out = OutputBuffer()
-            out.appendText(VersionOptions.banner(selection) + "\n")
+            out.appendText(VersionOptions.banner(selection) + (heading.map { ", \($0)" } ?? "") + "\n")
             for finding in findings { out.appendText(finding.description + "\n") }
             let counted = findings.filter { $0.severity != .note }.count
             let notes = findings.count - counted

@@ -57,7 +57,7 @@ struct ResolveCommand: ParsableCommand {
         let resolutions: [Resolution]
         let selection = try versionOptions.selection()
         do {
-            let config = try SMTPDConfig.load(path: file)
+            let config = try SMTPDConfig.load(path: file, options: .init(smtpdVersion: selection.version))
             let sender = SenderContext(source: source, rdns: rdns, mailFrom: mailFrom, authenticatedUser: auth)
             var host = HostFacts.system()
             if let hostname { host.hostname = hostname }

@@ -91,7 +91,7 @@ public enum MapBuilder {
             source = aliasesFile
         } else {
             do {
-                source = aliasesSource(in: try SMTPDConfig.load(path: configFile))
+                source = aliasesSource(in: try SMTPDConfig.load(path: configFile, options: .init(smtpdVersion: version)))
             } catch {
                 // A 6.0-6.3 configuration declares its tables as 6.4+ does: its aliases table is still found.
                 guard error.kind == .config, let bytes = try? ConfigSource.read(path: configFile) else { throw error }
@@ -108,7 +108,7 @@ public enum MapBuilder {
     }
 
     /// `path` without its first `.db` when that is its end (upstream's `strstr` then `strcmp`), else nil.
-    private static func stripDB(_ path: String) -> String? {
+    static func stripDB(_ path: String) -> String? {
         let bytes = Array(path.utf8), dotDB = Array(".db".utf8)
         guard bytes.count >= 3 else { return nil }
         guard let first = (0...(bytes.count - 3)).first(where: { bytes[$0..<($0 + 3)].elementsEqual(dotDB) }),

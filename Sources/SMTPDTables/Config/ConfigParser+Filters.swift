@@ -43,7 +43,7 @@ extension ConfigParser {
     /// `'{' optnl filter_list '}'`: the names of a filter chain.
     mutating func filterChain() throws(TableError) -> [String] {
         try expectChar("{")
-        try skipNewlines()
+        try skipNewlinesAfterBrace()
         var names: [String] = []
         var procs: Set<String> = []
         repeat {

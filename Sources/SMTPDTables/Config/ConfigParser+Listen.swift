@@ -21,8 +21,11 @@ extension ConfigParser {
         let tls = given.contains("TLS mode")
         if given.contains("auth") && !tls { throw semantic("invalid listen option: auth requires tls/smtps") }
         if !pkis.isEmpty && !tls { throw semantic("invalid listen option: pki requires tls/smtps") }
-        if pkis.isEmpty && tls { throw semantic("invalid listen option: pki required for tls/smtps") }
-        for p in pkis where !pkiNames.contains(p.lowercased()) {
+        if pkis.isEmpty && tls && version.has(.listenerTLSOptions) {
+            throw semantic("invalid listen option: pki required for tls/smtps")
+        }
+        // `pki` declarations are folded to lower case; before 7.3 a listener's names were folded too.
+        for p in pkis where !pkiNames.contains(version.has(.pkiNamesAsWritten) ? p : p.lowercased()) {
             throw semantic("pki name not found: \(p)")
         }
         if let ca, !caNames.contains(ca.lowercased()) { throw semantic("ca name not found: \(ca)") }
@@ -79,10 +82,12 @@ extension ConfigParser {
             if verifiable { _ = try accept(.verify) }
             try once("TLS mode", &given)
         case .keyword(.ciphers), .keyword(.protocols):
+            guard version.has(.listenerTLSOptions) else { throw syntaxError() }
             _ = try stringOption(tok.text, &given)
         case .keyword(.pki):
             _ = try advance()
             pkis.append(try expectString())
+            if pkis.count > 1 && !version.has(.listenerTLSOptions) { throw semantic("pki already specified") }
             if pkis.count > 32 { throw semantic("too many pki specified") }
         case .keyword(.ca):
             ca = try stringOption("ca", &given)

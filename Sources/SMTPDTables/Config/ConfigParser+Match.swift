@@ -99,6 +99,8 @@ extension ConfigParser {
     private func checkCondition(_ t: TableReference?, regex: Bool, _ what: String, _ given: inout GivenOptions,
                                 lookup: String?, mapping: Bool) throws(TableError) {
         try once(what, &given)
-        if let t { try check(t, allow: mapping && !regex ? [.list, .mapping] : [.list], lookup ?? what) }
+        // Mapping tables (a user's allowed addresses) came with 7.5.
+        let mappings = mapping && !regex && version.has(.matchMappingTables)
+        if let t { try check(t, allow: mappings ? [.list, .mapping] : [.list], lookup ?? what) }
     }
 }

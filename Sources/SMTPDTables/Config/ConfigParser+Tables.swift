@@ -12,7 +12,7 @@ extension ConfigParser {
         }
         if tok.isChar("{") {
             _ = try advance()
-            try skipNewlines()
+            try skipNewlinesAfterBrace()
             addTable(TableDeclaration(name: name, backend: .inline, config: nil, entries: try tableValues(),
                                       location: location(first)))
             return
@@ -85,6 +85,18 @@ extension ConfigParser {
     /// After an element of a braced list: `',' optnl` (more follows), or `nl`/nothing then either another
     /// element or `optnl '}'`. True when the closing brace was read.
     mutating func endOfList() throws(TableError) -> Bool {
+        if !version.has(.multiLineBraces) {
+            // Before 7.5 (parse.y `comma: ',' | nl | empty`): a newline separates two elements, alone; none
+            // after a comma, after `{` or before `}`.
+            if try accept(char: ",") { return false }
+            if tok.kind == .newline {
+                try skipNewlines()
+                if tok.isChar("}") { throw syntaxError() }
+                return false
+            }
+            if try accept(char: "}") { return true }
+            return false
+        }
         if tok.isChar(",") {
             _ = try advance()
             try skipNewlines()
@@ -109,7 +121,7 @@ extension ConfigParser {
         let entries: [InlineTableEntry]
         if tok.isChar("{") {
             _ = try advance()
-            try skipNewlines()
+            try skipNewlinesAfterBrace()
             entries = try tableValues()
         } else if tok.isString {
             entries = [InlineTableEntry(key: try advance().text)]

@@ -9,6 +9,8 @@ struct ConfigParser {
     var previous: ConfigToken
     let checkTableFiles: Bool
     let topPath: String
+    /// The release whose grammar is read (Versions.swift).
+    let version: SMTPDVersion
 
     var config: SMTPDConfig
 
@@ -27,9 +29,10 @@ struct ConfigParser {
     var hasSRSKey = false
     var hasSocketListener = false
 
-    init(text: [UInt8], path: String, checkTableFiles: Bool) throws(TableError) {
+    init(text: [UInt8], path: String, checkTableFiles: Bool, version: SMTPDVersion = .newest) throws(TableError) {
         lexer = ConfigLexer(text: text, path: path)
         self.checkTableFiles = checkTableFiles
+        self.version = version
         topPath = path
         config = SMTPDConfig(path: path)
         let first = ConfigToken(kind: .newline, text: "", file: path, line: 1)
@@ -90,6 +93,18 @@ struct ConfigParser {
 
     mutating func skipNewlines() throws(TableError) {
         while tok.kind == .newline { _ = try advance() }
+    }
+
+    /// After the `{` of a table or filter chain: newlines, from 7.5 on (before, the first element follows).
+    mutating func skipNewlinesAfterBrace() throws(TableError) {
+        if version.has(.multiLineBraces) { try skipNewlines() }
+    }
+
+    /// Reads the character `c` if it is next.
+    mutating func accept(char c: Character) throws(TableError) -> Bool {
+        guard tok.isChar(c) else { return false }
+        _ = try advance()
+        return true
     }
 
     /// `KEYWORD STRING` for an option given at most once: reads both, then marks `what` as given.

@@ -10,9 +10,14 @@ public struct SMTPDConfig: Sendable {
         /// (`alias <t>` needs a mapping, `for domain <t>` a list). Off by default, so that `newaliases` can
         /// read a configuration whose aliases db does not exist yet.
         public var checkTableFiles: Bool
+        /// The release whose grammar is read: multi-line `{ }` lists and filter chains (7.5), listener
+        /// `ciphers`, `protocols` and several `pki`, `pki` required for `tls` and looked up as written (7.3),
+        /// mapping tables in `auth`, `mail-from` and `rcpt-to` match conditions (7.5).
+        public var smtpdVersion: SMTPDVersion
 
-        public init(checkTableFiles: Bool = false) {
+        public init(checkTableFiles: Bool = false, smtpdVersion: SMTPDVersion = .newest) {
             self.checkTableFiles = checkTableFiles
+            self.smtpdVersion = smtpdVersion
         }
     }
 
@@ -55,7 +60,8 @@ public struct SMTPDConfig: Sendable {
     public static func parse(bytes: [UInt8], path: String,
                              options: Options = Options()) throws(TableError) -> SMTPDConfig {
         do {
-            var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles)
+            var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles,
+                                          version: options.smtpdVersion)
             return try parser.parse()
         } catch {
             // A configuration in the 6.0-6.3 grammar: say so, at its first such line, rather than

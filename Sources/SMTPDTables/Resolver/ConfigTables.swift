@@ -23,8 +23,17 @@ final class ConfigTables: Sendable {
         func list(_ name: String, _ keys: [String]) -> Table {
             Table(entries: keys.map { (key: $0, value: nil) }, kind: .list, name: name, subaddressDelimiter: delimiter)
         }
+        // Before 7.5 (upstream commit 23bb908b) each address was also added bracketed, as an address literal
+        // (IPv6 ones, already bracketed, twice more: `[[::1]]` and `[ipv6:[::1]]`).
+        var localnames = ["localhost", host.hostname]
+        for address in host.localAddresses {
+            localnames.append(address)
+            if version.has(.ipLiteralRelayed) { continue }
+            localnames.append("[\(address)]")
+            if address.hasPrefix("[") { localnames.append("[ipv6:\(address)]") }
+        }
         opened = Locked([
-            "<localnames>": list("<localnames>", ["localhost", host.hostname] + host.localAddresses),
+            "<localnames>": list("<localnames>", localnames),
             "<localhost>": list("<localhost>", ["local"] + host.localAddresses),
             "<anyhost>": list("<anyhost>", ["local", "0.0.0.0/0", "::/0"]),
             "<anydestination>": list("<anydestination>", ["*"]),

@@ -503,8 +503,15 @@ struct ExpansionSession {
         case .file, .filter:
             let parent = xn.parent.map { nodes[$0] }
             let user = parent.map { $0.realuser ? $0.user : resolver.options.smtpdUser } ?? resolver.options.smtpdUser
-            deliveries.append(xn.kind == .file ? .file(path: xn.text, user: user, action: dsp.name)
-                                               : .filter(command: xn.text, user: user, action: dsp.name))
+            if xn.kind == .file {
+                deliveries.append(.file(path: xn.text, user: user, action: dsp.name))
+            } else if xn.text.isEmpty {
+                // A bare `|` leaves the envelope's mda command empty, and mda.c then keeps the action's own
+                // delivery method: the action delivers as that user, as for a user of the userbase.
+                deliveries.append(.user(name: user, subaddress: "", action: dsp.name))
+            } else {
+                deliveries.append(.filter(command: xn.text, user: user, action: dsp.name))
+            }
         default:
             break
         }

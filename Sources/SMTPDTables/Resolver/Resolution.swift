@@ -74,7 +74,8 @@ public struct ResolutionLookup: Sendable, Equatable {
 
 /// A final delivery of a resolved recipient (an envelope smtpd would queue).
 public enum Delivery: Sendable, Equatable {
-    /// Local delivery to a user's mailbox through `action`; `subaddress` is the part after the delimiter.
+    /// Local delivery through `action`'s own method (mda, lmtp, mbox, maildir) as `name`: a user of the userbase,
+    /// or the user a bare `|` alias element runs as; `subaddress` is the part after the delimiter.
     case user(name: String, subaddress: String, action: String)
     /// Appended to a file, run as `user` (the forward file's owner, or smtpd's own user for aliases).
     case file(path: String, user: String, action: String)

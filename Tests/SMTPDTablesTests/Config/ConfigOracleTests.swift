@@ -27,20 +27,25 @@ struct ConfigOracleTests {
     /// What smtpd says: "configuration OK", or the first `FILE:LINE: message`.
     static func smtpdVerdict(_ smtpd: String, conf: String) throws -> Verdict {
         let r = try TestSupport.run(smtpd, ["-n", "-f", conf])
-        if r.status == 0 { return Verdict(valid: true, message: r.stderr) }
-        for line in r.stderr.split(separator: "\n") {
+        return verdict(status: r.status, stderr: r.stderr)
+    }
+
+    /// The verdict in an `smtpd -n` run's exit status and messages.
+    static func verdict(status: Int32, stderr: String) -> Verdict {
+        if status == 0 { return Verdict(valid: true, message: stderr) }
+        for line in stderr.split(separator: "\n") {
             // "PATH:LINE: message"
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             if parts.count == 3, let n = Int(parts[1]), parts[0].hasPrefix("/") {
                 return Verdict(valid: false, file: String(parts[0]), line: n, message: String(line))
             }
         }
-        return Verdict(valid: false, message: r.stderr)
+        return Verdict(valid: false, message: stderr)
     }
 
-    static func ourVerdict(conf: String) -> Verdict {
+    static func ourVerdict(conf: String, version: SMTPDVersion = .oldest) -> Verdict {
         do {
-            _ = try SMTPDConfig.load(path: conf, options: .init(checkTableFiles: true))
+            _ = try SMTPDConfig.load(path: conf, options: .init(checkTableFiles: true, smtpdVersion: version))
             return Verdict(valid: true, message: "")
         } catch {
             return Verdict(valid: false, file: error.path, line: error.line, message: error.description)

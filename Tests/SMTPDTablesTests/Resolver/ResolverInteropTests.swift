@@ -11,55 +11,6 @@ import Glibc
     static let smtpd = TestSupport.system("smtpd")
     static var usable: Bool { smtpd != nil && getuid() == 0 && TestSupport.system("unshare") != nil }
 
-    /// A minimal SMTP client over a loopback TCP socket, with a receive timeout.
-    final class SMTPClient {
-        let fd: Int32
-        var pending: [UInt8] = []
-
-        init?(port: UInt16) {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = port.bigEndian
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var tv = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            let rc = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if rc != 0 { close(fd); return nil }
-        }
-        deinit { close(fd) }
-
-        func line() -> String? {
-            while true {
-                if let nl = pending.firstIndex(of: 0x0A) {
-                    let l = pending[..<nl]
-                    pending.removeSubrange(...nl)
-                    return String(decoding: l, as: UTF8.self).trimmingCharacters(in: .newlines)
-                }
-                var buf = [UInt8](repeating: 0, count: 4096)
-                let n = read(fd, &buf, buf.count)
-                if n <= 0 { return nil }
-                pending += buf[0..<n]
-            }
-        }
-
-        /// The last line of the reply (multi-line replies continue with `NNN-`).
-        func reply() -> String {
-            while let l = line() {
-                if l.count < 4 || l[l.index(l.startIndex, offsetBy: 3)] != "-" { return l }
-            }
-            return "(no reply)"
-        }
-
-        func command(_ c: String) -> String {
-            let bytes = Array((c + "\r\n").utf8)
-            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            return reply()
-        }
-    }
-
     @Test(.enabled(if: usable, "needs root, unshare and Debian's smtpd"), .timeLimit(.minutes(1)))
     func sameRepliesAndDeliveriesAsSmtpd() throws {
         try TestSupport.withTemporaryDirectory { dir in

@@ -47,7 +47,8 @@ struct SMTPDVersionTests {
                 && v78.has(.ipv6SourceAddrname))
         #expect(v68.changes(upTo: v68).isEmpty)
         #expect(Set(v75.changes(upTo: v76)) == [.singleSeparator, .bracketKeys, .procTextProtocol, .authService,
-                                                 .ipLiteralRelayed, .mdaRootMessage])
+                                                 .mdaRootMessage])
+        #expect(!v68.has(.ipLiteralRelayed) && v75.has(.ipLiteralRelayed))
         #expect(TableLineParser.Grammar.makemap(v68) == .fparseln)
         #expect(TableLineParser.Grammar.makemap(v75) == .skipColonBlanks)
         #expect(TableLineParser.Grammar.fileTable(v68) == .skipColonBlanks)
