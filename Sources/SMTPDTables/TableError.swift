@@ -31,13 +31,24 @@ public struct TableError: Error, Equatable, Sendable, CustomStringConvertible {
     public var line: Int?
     /// What is wrong, in words.
     public var message: String
+    /// More about what is wrong, for a second line after `description` (makemap keeps upstream's bare
+    /// `FILE:LINE: invalid entry`, which scripts match, and says why on the next line).
+    public var detail: String?
 
     /// An error of `kind` at `path` and `line`, with `message` in words.
-    public init(_ kind: Kind, path: String? = nil, line: Int? = nil, _ message: String) {
+    public init(_ kind: Kind, path: String? = nil, line: Int? = nil, _ message: String, detail: String? = nil) {
         self.kind = kind
         self.path = path
         self.line = line
         self.message = message
+        self.detail = detail
+    }
+
+    /// `description`, then `PATH:LINE: detail` on a second line when there is a detail.
+    public var explained: String {
+        guard let detail else { return description }
+        let place = TableError(kind, path: path, line: line, detail).description
+        return description + "\n" + place
     }
 
     /// `PATH:LINE: message`, `PATH: message` or the message alone, as much as is known.

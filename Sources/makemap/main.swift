@@ -21,6 +21,13 @@ func fail(_ text: String) -> Never {
     exit(1)
 }
 
+/// Upstream's message for `error` (scripts match it), then, when known, a line saying what is wrong.
+func fail(_ error: TableError) -> Never {
+    message(error.description)
+    if error.detail != nil { message(String(error.explained.split(separator: "\n", maxSplits: 1)[1])) }
+    exit(1)
+}
+
 var newaliasesMode = false
 
 @MainActor func usage() -> Never {
@@ -61,7 +68,7 @@ func smtpdVersion() -> SMTPDVersion {
         finish(try MapBuilder.build(from: source, to: output, type: type, method: method, version: version),
                method: method)
     } catch {
-        fail(error.description)
+        fail(error)
     }
 }
 
@@ -143,7 +150,7 @@ if newaliasesMode {
             finish(try MapBuilder.rebuildAliases(aliasesFile: source, output: output, method: method,
                                                  version: smtpdVersion()), method: method)
         } catch {
-            fail("\(error)")
+            fail(error)
         }
     }
     if source == nil {

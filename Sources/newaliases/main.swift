@@ -12,9 +12,13 @@ QuitSignal.useDefaultAction()
 
 let program = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "newaliases") } ?? "newaliases"
 
-func fail(_ text: String) -> Never {
+func message(_ text: String) {
     let line = Array("\(program): \(text)\n".utf8)
     line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+func fail(_ text: String) -> Never {
+    message(text)
     exit(1)
 }
 
@@ -53,5 +57,7 @@ do {
     let result = try MapBuilder.rebuildAliases(configFile: configPath, version: version)
     print("\(result.source.name): \(result.count) aliases")
 } catch {
-    fail("\(error)")
+    // Upstream's message (scripts match it), then what is wrong when known.
+    for line in error.explained.split(separator: "\n") { message(String(line)) }
+    exit(1)
 }

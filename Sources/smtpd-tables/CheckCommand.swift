@@ -1,5 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
 import SMTPDTables
 
 /// `smtpd-tables check`: lint smtpd.conf and every table it declares.
@@ -12,8 +11,11 @@ struct CheckCommand: ParsableCommand {
             cannot expand; credentials smtpd cannot use (Dovecot's extra ':' fields, {SCHEME} prefixes, plain \
             text, unknown hashes) and weak hashes; virtual entries for domains no rule accepts; wildcard \
             patterns that do not match what they seem to; db files older than their source; stale temporary \
-            files of killed makemap runs. Never prints a password or a hash. Exit status: 0 clean (notes \
-            only), 1 findings, 2 errors (the configuration cannot be read).
+            files of killed makemap runs; and what smtpd -n refuses: every configuration error (all of them, \
+            not only the first), table files, listener interfaces and addresses, pki certificate and key \
+            files, plus mda programs that are not executable and (as notes) lmtp sockets that do not exist yet. Never prints a password or a hash. \
+            Exit status: 0 clean (notes only), 1 findings, 2 errors (the configuration cannot be read; each \
+            error on standard error, and with --json as findings of code config).
             """)
 
     @Option(name: .short, help: ArgumentHelp("The smtpd.conf to check.", valueName: "file"),
@@ -22,7 +24,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var versionOptions: VersionOptions
 
-    @Flag(help: "Print the findings as a JSON array (each naming the smtpdVersion applied).")
+    @Flag(help: "Print JSON: one array with an object per finding (see smtpd-tables(8), JSON OUTPUT).")
     var json = false
 
     @Option(name: .customLong("upgrade-to"), help: ArgumentHelp(
@@ -31,7 +33,6 @@ struct CheckCommand: ParsableCommand {
     var upgradeTo: String?
 
     func run() throws {
-        let config: SMTPDConfig
         let selection = try versionOptions.selection()
         if let upgradeTo {
             let target: SMTPDVersion
@@ -42,25 +43,46 @@ struct CheckCommand: ParsableCommand {
             try report(findings, selection: selection, heading: "upgrading to \(target)")
             return
         }
+        // Every error smtpd -n would report, not only the first.
+        let read: (config: SMTPDConfig?, errors: [TableError])
         do {
-            config = try SMTPDConfig.load(path: file, options: .init(smtpdVersion: selection.version))
+            read = try SMTPDConfig.loadReportingAll(path: file, options: .init(smtpdVersion: selection.version))
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)
         }
+        guard let config = read.config, read.errors.isEmpty else {
+            for error in read.errors { Output.warn(error.description) }
+            if json {
+                var writer = JSONArrayWriter(smtpdVersion: selection.version)
+                for error in read.errors {
+                    writer.append(CheckCommand.jsonFields(Finding(.error, "config", file: error.path, line: error.line,
+                                                                  error.message)))
+                }
+                writer.finish()
+            }
+            throw ExitCode(2)
+        }
         var options = Resolver.Options(host: .system())
         options.smtpdVersion = selection.version
-        let findings = SetupChecker(config: config, resolverOptions: options).run()
+        var findings = SetupChecker(config: config, resolverOptions: options).run()
+        // What smtpd -n checks beyond the grammar: the table files (every error it would report),
+        // then listeners, pki files, mda and lmtp targets.
+        if let strict = try? SMTPDConfig.loadReportingAll(
+            path: file, options: .init(checkTableFiles: true, smtpdVersion: selection.version)) {
+            let tableErrors = strict.errors.map { Finding(.error, "smtpd-n", file: $0.path, line: $0.line, $0.message) }
+            findings.insert(contentsOf: tableErrors, at: 0)
+        }
+        findings += DaemonStartChecks.findings(config)
         try report(findings, selection: selection)
     }
 
     /// Prints the findings (text or JSON) and exits 1 when any is more than a note.
     private func report(_ findings: [Finding], selection: SMTPDVersion.Selection, heading: String? = nil) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(findings.map { VersionedFinding(finding: $0, smtpdVersion: selection.version) })
-            print(String(decoding: data, as: UTF8.self))
+            var writer = JSONArrayWriter(smtpdVersion: selection.version)
+            for finding in findings { writer.append(CheckCommand.jsonFields(finding)) }
+            writer.finish()
         } else {
             // Findings quote keys from tables: on a terminal their control characters are shown escaped.
             var out = OutputBuffer()
@@ -76,16 +98,10 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-/// A finding in `check --json`, with the release whose behaviour was applied beside its own fields.
-struct VersionedFinding: Encodable {
-    var finding: Finding
-    var smtpdVersion: SMTPDVersion
-
-    private enum CodingKeys: String, CodingKey { case smtpdVersion }
-
-    func encode(to encoder: any Encoder) throws {
-        try finding.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(smtpdVersion.description, forKey: .smtpdVersion)
+extension CheckCommand {
+    /// One object per finding: severity, code, file, line, table (null when not known) and message.
+    static func jsonFields(_ f: Finding) -> [(String, JSONValue)] {
+        [("severity", .string(f.severity.rawValue)), ("code", .string(f.code)), ("file", .optional(f.file)),
+         ("line", f.line.map { .int($0) } ?? .null), ("table", .optional(f.table)), ("message", .string(f.message))]
     }
 }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import SMTPDTables
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
@@ -13,7 +17,9 @@ struct ConvertCommand: ParsableCommand {
             <set>. Entries a file table cannot hold unchanged are refused. Without --to, a DST ending in .db \
             is written as a hash, anything else as a file. Note that smtpd opens every db: table as hash. \
             SIGINT, SIGTERM, SIGHUP or SIGQUIT while DST is written remove the temporary file, leave DST as it \
-            was and exit with 128 + the signal. Exit status: 0, or 2 on errors.
+            was and exit with 128 + the signal. DST may not be SRC itself (nor a link to it): that is refused \
+            and SRC left untouched. hash:PATH and btree:PATH are read as db:PATH, with a note. Exit status: 0, \
+            or 2 on errors.
             """)
 
     enum Target: String, ExpressibleByArgument, CaseIterable {
@@ -39,13 +45,24 @@ struct ConvertCommand: ParsableCommand {
         case .hash: exportFormat = .db(.hash)
         case .btree: exportFormat = .db(.btree)
         }
-        let options = try versionOptions.tableOptions()
+        let table = try TableArgument.open(source, options: try versionOptions.tableOptions())
+        if ConvertCommand.sameFile(table.path, destination) {
+            Output.warn("\(destination): is the source table \(table.path); write the conversion to another file "
+                        + "(the source is left as it was)")
+            throw ExitCode(2)
+        }
         do {
-            let table = try Table(source, options: options)
             try TableExport.write(table, to: destination, format: exportFormat)
         } catch {
             Output.warn(error.description)
             throw ExitCode(2)
         }
+    }
+
+    /// Whether both paths name one file (the same device and inode: links and symbolic links included).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 }

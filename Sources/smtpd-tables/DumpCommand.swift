@@ -11,8 +11,17 @@ struct DumpCommand: ParsableCommand {
             print <set> as the value. A file table prints the entries in force (the last of a repeated key) in \
             file order; a db table (hash or btree) in the database's own order. On a terminal, control \
             characters in keys and values are shown escaped (\\x1b); through a pipe they are written \
-            unchanged. Exit status: 0, or 2 on errors.
+            unchanged. --json prints one array with an object per entry (key, value: null for a list \
+            entry); there a value that looks like a password or a hash is withheld unless --show-secrets. \
+            Exit status: 0, or 2 on errors.
             """)
+
+    @Flag(help: "Print JSON: one array with an object per entry (see smtpd-tables(8), JSON OUTPUT).")
+    var json = false
+
+    @Flag(name: .customLong("show-secrets"),
+          help: "In JSON, print values that look like passwords or hashes (withheld otherwise).")
+    var showSecrets = false
 
     @OptionGroup var versionOptions: VersionOptions
 
@@ -20,13 +29,17 @@ struct DumpCommand: ParsableCommand {
     var table: String
 
     func run() throws {
-        let table: Table
         let options = try versionOptions.tableOptions()
-        do {
-            table = try Table(self.table, options: options)
-        } catch {
-            Output.warn(error.description)
-            throw ExitCode(2)
+        let table = try TableArgument.open(self.table, options: options)
+        if json {
+            var writer = JSONArrayWriter(smtpdVersion: options.version)
+            table.forEachEntry { key, value in
+                writer.append([("key", .bytes(key))]
+                              + SecretPolicy.valueFields(value, secret: value.map(Credentials.looksSecret) ?? false,
+                                                         show: showSecrets))
+            }
+            writer.finish()
+            return
         }
         var out = OutputBuffer()
         table.forEachEntry { key, value in

@@ -9,7 +9,10 @@ struct ResolveCommand: ParsableCommand {
             Follows smtpd.conf's match rules, actions, alias and virtual tables, userbase and ~/.forward files \
             as smtpd does when it answers RCPT TO, and prints the expansion tree (each node with the table:key \
             that produced it) and the deliveries, or smtpd's reply. On a terminal, control characters from \
-            tables are shown escaped (\\x1b); through a pipe they are written unchanged. Exit status: 0 every \
+            tables are shown escaped (\\x1b); through a pipe they are written unchanged. With - as the only \
+            address, the addresses are read from standard input, one per line. A refused address says why \
+            (the keys tried in order with their tables, the user missing from which userbase, the rule that \
+            rejected or that none matched, the depth limit). Exit status: 0 every \
             address accepted, 1 any rejected, 2 errors.
             """)
 
@@ -40,10 +43,10 @@ struct ResolveCommand: ParsableCommand {
 
     @OptionGroup var versionOptions: VersionOptions
 
-    @Flag(help: "Print JSON: one array with an object per address (each naming the smtpdVersion applied).")
+    @Flag(help: "Print JSON: one array with an object per address (see smtpd-tables(8), JSON OUTPUT).")
     var json = false
 
-    @Argument(help: "The recipient addresses.")
+    @Argument(help: "The recipient addresses, or - to read them from standard input, one per line.")
     var addresses: [String]
 
     func validate() throws {
@@ -61,24 +64,44 @@ struct ResolveCommand: ParsableCommand {
             var options = Resolver.Options(host: host, sender: sender, homeRoot: homeRoot)
             options.smtpdVersion = selection.version
             let resolver = try Resolver(config: config, options: options)
-            resolutions = try addresses.map { a throws(TableError) in try resolver.resolve(a) }
+            resolutions = try ResolveCommand.recipients(addresses).map { a throws(TableError) in try resolver.resolve(a) }
         } catch {
             Output.warn("\(error)")
             throw ExitCode(2)
         }
-        var out = OutputBuffer()
-        // JSON escapes control characters itself; the text's only control character of its own is the LF.
-        if json { out.append(ResolveCommand.json(resolutions, version: selection.version)) }
-        else { out.appendText(VersionOptions.banner(selection) + "\n" + resolutions.map(ResolveCommand.text).joined(separator: "\n")) }
-        out.flush()
+        if json {
+            var writer = JSONArrayWriter(smtpdVersion: selection.version)
+            for r in resolutions { writer.append(ResolveCommand.jsonFields(r)) }
+            writer.finish()
+        } else {
+            // The text's only control character of its own is the LF.
+            var out = OutputBuffer()
+            out.appendText(VersionOptions.banner(selection) + "\n" + resolutions.map(ResolveCommand.text).joined(separator: "\n"))
+            out.flush()
+        }
         if resolutions.contains(where: { !$0.accepted }) { throw ExitCode(1) }
+    }
+
+    /// The addresses to resolve: the arguments, or with `-` the lines of standard input (blank lines skipped).
+    static func recipients(_ arguments: [String]) -> [String] {
+        guard arguments == ["-"] else { return arguments }
+        var reader = LineReader()
+        var lines: [String] = []
+        while let line = reader.next() {
+            let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            guard let first = line.firstIndex(where: { !blank($0) }),
+                  let last = line.lastIndex(where: { !blank($0) }) else { continue }
+            lines.append(String(decoding: line[first...last], as: UTF8.self))
+        }
+        return lines
     }
 
     // MARK: text
 
     static func text(_ r: Resolution) -> String {
         var s = "\(r.address): " + (r.accepted ? "accepted" : "rejected: \(r.reply ?? "")") + "\n"
-        if let rule = r.rule { s += "  rule: \(rule)\n" }
+        if let reason = r.reason { s += "  why: \(reason)\n" }
+        if let rule = r.rule { s += "  rule: \(rule)\n" } else if !r.accepted { s += "  rule: none matched\n" }
         var children: [Int: [ResolutionNode]] = [:]
         for n in r.nodes { children[n.parent ?? -1, default: []].append(n) }
         func walk(_ n: ResolutionNode, _ indent: String) {
@@ -89,6 +112,11 @@ struct ResolveCommand: ParsableCommand {
             if n.duplicate { line += "  [duplicate, discarded]" }
             if n.id == r.failedNode { line += "  [failed here]" }
             s += line + "\n"
+            // The keys tried, for the node that failed (every node's are in the JSON).
+            if n.id == r.failedNode, !n.lookups.isEmpty {
+                s += "\(indent)  tried: " + n.lookups.map { "\($0.table):\($0.key) (\($0.result.rawValue))" }
+                    .joined(separator: ", ") + "\n"
+            }
             for c in children[n.id] ?? [] { walk(c, indent + "  ") }
         }
         if !r.nodes.isEmpty { s += "  tree:\n" }
@@ -108,62 +136,50 @@ struct ResolveCommand: ParsableCommand {
 
     // MARK: JSON
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                // C0, DEL and C1 as \u escapes: valid JSON either way, and never a terminal control sequence.
-                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-                } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
+    static func lookupObject(_ l: ResolutionLookup) -> JSONValue {
+        .object([("table", .string(l.table)), ("key", .string(l.key)), ("result", .string(l.result.rawValue))])
     }
 
-    static func object(_ fields: [(String, String?)]) -> String {
-        "{" + fields.compactMap { k, v in v.map { "\(quote(k)): \($0)" } }.joined(separator: ", ") + "}"
-    }
-
-    static func json(_ rs: [Resolution], version: SMTPDVersion) -> String {
-        let items = rs.map { r -> String in
-            let deliveries = r.deliveries.map { d -> String in
-                switch d {
-                case .user(let name, let sub, let action):
-                    return object([("type", quote("user")), ("user", quote(name)), ("subaddress", quote(sub)),
-                                   ("action", quote(action))])
-                case .file(let path, let user, let action):
-                    return object([("type", quote("file")), ("path", quote(path)), ("user", quote(user)),
-                                   ("action", quote(action))])
-                case .filter(let cmd, let user, let action):
-                    return object([("type", quote("filter")), ("command", quote(cmd)), ("user", quote(user)),
-                                   ("action", quote(action))])
-                case .relay(let address, let action):
-                    return object([("type", quote("relay")), ("address", quote(address)), ("action", quote(action))])
-                }
+    /// One object per address (fields in the man page, smtpd-tables(8), JSON OUTPUT).
+    static func jsonFields(_ r: Resolution) -> [(String, JSONValue)] {
+        let deliveries = r.deliveries.map { d -> JSONValue in
+            switch d {
+            case .user(let name, let sub, let action):
+                return .object([("type", .string("user")), ("user", .string(name)), ("subaddress", .string(sub)),
+                                ("action", .string(action))])
+            case .file(let path, let user, let action):
+                return .object([("type", .string("file")), ("path", .string(path)), ("user", .string(user)),
+                                ("action", .string(action))])
+            case .filter(let cmd, let user, let action):
+                return .object([("type", .string("filter")), ("command", .string(cmd)), ("user", .string(user)),
+                                ("action", .string(action))])
+            case .relay(let address, let action):
+                return .object([("type", .string("relay")), ("address", .string(address)), ("action", .string(action))])
             }
-            let tree = r.nodes.map { n in
-                object([("id", "\(n.id)"), ("parent", n.parent.map { "\($0)" } ?? "null"),
-                        ("kind", quote(n.kind.rawValue)), ("value", quote(n.value)), ("depth", "\(n.depth)"),
-                        ("table", n.table.map(quote) ?? "null"), ("key", n.key.map(quote) ?? "null"),
-                        ("rule", n.rule.map(quote)), ("action", n.action.map(quote)),
-                        ("duplicate", n.duplicate ? "true" : nil)])
-            }
-            return "  " + object([
-                ("address", quote(r.address)), ("smtpdVersion", quote(version.description)),
-                ("accepted", r.accepted ? "true" : "false"),
-                ("error", r.reply.map(quote)), ("code", "\(r.code)"),
-                ("rule", r.rule.map(quote) ?? "null"), ("action", r.action.map(quote) ?? "null"),
-                ("deliveries", "[" + deliveries.joined(separator: ", ") + "]"),
-                ("tree", "[" + tree.joined(separator: ", ") + "]"),
-            ])
         }
-        return "[\n" + items.joined(separator: ",\n") + "\n]\n"
+        let tree = r.nodes.map { n -> JSONValue in
+            var fields: [(String, JSONValue)] = [
+                ("id", .int(n.id)), ("parent", n.parent.map { .int($0) } ?? .null), ("kind", .string(n.kind.rawValue)),
+                ("value", .string(n.value)), ("depth", .int(n.depth)), ("table", .optional(n.table)),
+                ("key", .optional(n.key)),
+            ]
+            if let rule = n.rule { fields.append(("rule", .string(rule))) }
+            if let action = n.action { fields.append(("action", .string(action))) }
+            if n.duplicate { fields.append(("duplicate", .bool(true))) }
+            fields.append(("lookups", .array(n.lookups.map(lookupObject))))
+            return .object(fields)
+        }
+        var fields: [(String, JSONValue)] = [("address", .string(r.address)), ("accepted", .bool(r.accepted))]
+        if let reply = r.reply { fields.append(("error", .string(reply))) }
+        fields.append(("failedNode", r.failedNode.map { .int($0) } ?? .null))
+        fields.append(("reason", .optional(r.reason)))
+        // The keys tried for the node that failed (each node has its own in `tree`).
+        let failedLookups = r.failedNode.flatMap { f in r.nodes.first { $0.id == f } }?.lookups ?? []
+        fields.append(("lookups", .array(failedLookups.map(lookupObject))))
+        fields += [
+            ("code", .int(r.code)), ("rule", .optional(r.rule)), ("action", .optional(r.action)),
+            ("deliveries", .array(deliveries)), ("tree", .array(tree)),
+        ]
+        return fields
     }
 }

@@ -111,6 +111,26 @@ enum AtomicFile {
         }
     }
 
+    /// Writes `bytes` to the temporary file at `path` (a `replace` body); errors name `name`, the target.
+    static func writeAll(_ bytes: [UInt8], to path: String, name: String) throws(TableError) {
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw TableError(.io, path: path, errnoText(errno)) }
+        defer { close(fd) }
+        var offset = 0
+        let failed: Int32 = bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += n
+            }
+            return 0
+        }
+        if failed != 0 { throw TableError(.io, path: name, errnoText(failed)) }
+    }
+
     /// fchown (when needed) then fchmod; upstream's "couldn't carry ownership and perms" failure.
     private static func carry(_ attributes: Attributes, to fd: Int32, _ path: String) throws(TableError) {
         var st = stat()

@@ -87,7 +87,22 @@ public enum MapBuilder {
                                       output: String? = nil, method: DBAccessMethod = .hash,
                                       version: SMTPDVersion = .newest) throws(TableError) -> Result {
         let source: String
-        if let aliasesFile { source = aliasesFile } else { source = aliasesSource(in: try SMTPDConfig.load(path: configFile, options: .init(smtpdVersion: version))) }
+        if let aliasesFile {
+            source = aliasesFile
+        } else {
+            do {
+                source = aliasesSource(in: try SMTPDConfig.load(path: configFile, options: .init(smtpdVersion: version)))
+            } catch {
+                // A 6.0-6.3 configuration declares its tables as 6.4+ does: its aliases table is still found.
+                guard error.kind == .config, let bytes = try? ConfigSource.read(path: configFile) else { throw error }
+                let text = String(decoding: bytes, as: UTF8.self)
+                guard LegacyConfig.firstOldLine(in: text) != nil else { throw error }
+                let spec = LegacyConfig.tableSpecs(in: text).first { $0.name == "aliases" }?.spec
+                let path = spec.map { s in s.split(separator: ":", maxSplits: 1).count == 2 && !s.hasPrefix("/")
+                    ? String(s.split(separator: ":", maxSplits: 1)[1]) : s }
+                source = path.map { stripDB($0) ?? $0 } ?? defaultAliasesFile
+            }
+        }
         return try build(from: source == "-" ? .standardInput : .file(source), to: output ?? source + ".db",
                          type: .aliases, method: method, version: version)
     }
@@ -122,7 +137,7 @@ public enum MapBuilder {
         do {
             count = try AtomicFile.replace(output, attributes: attributes) { temporaryPath in
                 try write(&bytes, sourceName: source.name, type: type, method: method,
-                          grammar: .makemap(version), to: temporaryPath)
+                          grammar: .makemap(version), version: version, to: temporaryPath)
             }
         } catch let error as TableError {
             throw error
@@ -141,12 +156,13 @@ public enum MapBuilder {
 
     /// Parses `bytes`, checks every entry, and writes the records to the new database at `path`.
     private static func write(_ bytes: inout [UInt8], sourceName: String, type: ValueType, method: DBAccessMethod,
-                              grammar: TableLineParser.Grammar, to path: String) throws(TableError) -> Int {
+                              grammar: TableLineParser.Grammar, version: SMTPDVersion,
+                              to path: String) throws(TableError) -> Int {
         let preset: TableKind = type == .set ? .list : .mapping
         // Upstream stops at the first bad line in file order, after storing (and checking) the lines before it.
         let parsed = try TableLineParser.parseUpToFailure(&bytes, kind: preset, path: sourceName, grammar: grammar)
         let entries = parsed.entries
-        let parseFailure = parsed.failure.map(upstreamMessage)
+        let parseFailure = parsed.failure.map { upstreamMessage($0, version: version) }
         // A spare byte, so that every key and value can be NUL-terminated in place.
         bytes.append(0)
 
@@ -172,12 +188,13 @@ public enum MapBuilder {
                     if type != .set {
                         let valueStart = Int(e.valueStart), valueEnd = valueStart + Int(e.valueLength)
                         if type == .aliases,
-                           !isValidAliasValue(UnsafeRawBufferPointer(rebasing: storage[valueStart..<valueEnd])) {
+                           let problem = aliasValueProblem(UnsafeRawBufferPointer(rebasing: storage[valueStart..<valueEnd])) {
                             // Upstream looks for a duplicate before it checks the value.
                             if (try? db.get(key)) ?? nil != nil {
                                 failure = duplicate(sourceName, e, storage)
                             } else {
-                                failure = TableError(.invalidEntry, path: sourceName, line: Int(e.line), "invalid entry")
+                                failure = TableError(.invalidEntry, path: sourceName, line: Int(e.line), "invalid entry",
+                                                     detail: "\(problem) (OpenSMTPD \(version) makemap)")
                             }
                             return
                         }
@@ -215,25 +232,42 @@ public enum MapBuilder {
         return TableError(.duplicateEntry, path: sourceName, line: Int(e.line), "duplicate entry for \(key)")
     }
 
-    /// The parser's error as makemap words it: any malformed line is just `invalid entry`.
-    private static func upstreamMessage(_ error: TableError) -> TableError {
+    /// The parser's error as makemap words it: any malformed line is just `invalid entry`, the parser's
+    /// reason kept as the detail.
+    private static func upstreamMessage(_ error: TableError, version: SMTPDVersion) -> TableError {
         guard error.kind == .invalidEntry else { return error }
-        return TableError(.invalidEntry, path: error.path, line: error.line, "invalid entry")
+        var reason = error.message
+        if reason.hasPrefix("invalid entry ("), reason.hasSuffix(")") {
+            reason = String(reason.dropFirst("invalid entry (".count).dropLast())
+        }
+        return TableError(.invalidEntry, path: error.path, line: error.line, "invalid entry",
+                          detail: "\(reason) (OpenSMTPD \(version) makemap)")
     }
 
     /// makemap's `make_aliases` check: `strsep` on every `,`, each element stripped of white space; an empty
     /// element or one `text_to_expandnode` refuses makes the value invalid. Quotes are not special here.
-    static func isValidAliasValue(_ value: UnsafeRawBufferPointer) -> Bool {
+    static func isValidAliasValue(_ value: UnsafeRawBufferPointer) -> Bool { aliasValueProblem(value) == nil }
+
+    /// Why `isValidAliasValue` refuses `value`, in words, or nil when it is valid.
+    static func aliasValueProblem(_ value: UnsafeRawBufferPointer) -> String? {
         var start = 0
+        var index = 1
         while true {
             let comma = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
             var lo = start, hi = comma
             while lo < hi, isCSpace(value[lo]) { lo += 1 }
             while hi > lo, isCSpace(value[hi - 1]) { hi -= 1 }
-            if lo == hi { return false }
-            if !ExpansionNode.isValid(UnsafeRawBufferPointer(rebasing: value[lo..<hi])) { return false }
-            if comma == value.count { return true }
+            if lo == hi {
+                return "alias element \(index) is empty (two commas in a row, or one at either end)"
+            }
+            if !ExpansionNode.isValid(UnsafeRawBufferPointer(rebasing: value[lo..<hi])) {
+                let element = String(lossyBytes: Array(value[lo..<hi]))
+                return "alias element \(index), '\(element)', is none of user, user@domain, /file, |command, "
+                    + ":include:/file, error:NNN text"
+            }
+            if comma == value.count { return nil }
             start = comma + 1
+            index += 1
         }
     }
 

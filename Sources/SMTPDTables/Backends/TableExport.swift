@@ -98,22 +98,7 @@ public enum TableExport {
             out.append(0x0A)
         }
         if let failure { throw failure }
-        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else { throw TableError(.io, path: path, errnoText(errno)) }
-        defer { close(fd) }
-        var offset = 0
-        let failed: Int32 = out.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += n
-            }
-            return 0
-        }
-        if failed != 0 { throw TableError(.io, path: name, errnoText(failed)) }
+        try AtomicFile.writeAll(out, to: path, name: name)
         return table.count
     }
 

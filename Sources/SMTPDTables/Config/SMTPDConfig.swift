@@ -59,9 +59,56 @@ public struct SMTPDConfig: Sendable {
     /// Reads a configuration from bytes.
     public static func parse(bytes: [UInt8], path: String,
                              options: Options = Options()) throws(TableError) -> SMTPDConfig {
-        var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles,
-                                      version: options.smtpdVersion)
-        return try parser.parse()
+        do {
+            var parser = try ConfigParser(text: bytes, path: path, checkTableFiles: options.checkTableFiles,
+                                          version: options.smtpdVersion)
+            return try parser.parse()
+        } catch {
+            // A configuration in the 6.0-6.3 grammar: say so, at its first such line, rather than
+            // "syntax error" (LegacyConfig.swift).
+            if error.kind == .config, let legacy = LegacyConfig.error(for: String(decoding: bytes, as: UTF8.self), path: path) {
+                throw legacy
+            }
+            throw error
+        }
+    }
+
+    /// Reads the configuration at `path` and reports every error, not only the first, as smtpd's parser goes
+    /// on after an error (yacc's `grammar error '\n'`): a line in error is left out and the rest read again.
+    /// Returns the configuration read without the lines in error (nil when none could be read) and the errors
+    /// in file order. An old-grammar configuration gives its one error; errors in included files stop it.
+    public static func loadReportingAll(path: String, options: Options = Options(),
+                                        limit: Int = 100) throws(TableError) -> (config: SMTPDConfig?, errors: [TableError]) {
+        var bytes = try ConfigSource.read(path: path)
+        var errors: [TableError] = []
+        while errors.count < limit {
+            do {
+                return (try parse(bytes: bytes, path: path, options: options), errors)
+            } catch {
+                // "no rules" once lines were left out is a consequence, not an error of its own.
+                if error.line == nil, !errors.isEmpty { return (nil, errors) }
+                errors.append(error)
+                guard error.path == path, let line = error.line, error.kind == .config,
+                      LegacyConfig.firstOldLine(in: String(decoding: bytes, as: UTF8.self)) == nil,
+                      let blanked = blankLine(line, in: bytes) else { return (nil, errors) }
+                bytes = blanked
+            }
+        }
+        return (nil, errors)
+    }
+
+    /// `bytes` with line `line` (1-based) emptied, its line feed kept; nil when there is no such line or
+    /// it is empty already.
+    private static func blankLine(_ line: Int, in bytes: [UInt8]) -> [UInt8]? {
+        var start = 0, current = 1
+        while current < line {
+            guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
+            start = nl + 1
+            current += 1
+        }
+        let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+        guard end > start else { return nil }
+        return Array(bytes[..<start]) + Array(bytes[end...])
     }
 
     /// The table named `name` (declared, or anonymous as `<dynamic:N>`).

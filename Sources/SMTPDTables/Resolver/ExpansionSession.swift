@@ -26,6 +26,8 @@ struct ExpansionSession {
         var duplicate = false
         var table: String?
         var key: String?
+        /// The keys looked up to expand it (explanations only).
+        var lookups: [ResolutionLookup] = []
 
         var user: String { String(decoding: payload.prefix { $0 != 0 }, as: UTF8.self) }
         /// The node as smtpd prints it: a user name stops at the NUL the tag cut left (`dave+box` is shown as
@@ -49,6 +51,8 @@ struct ExpansionSession {
     var head = 0
     var error: Failure?
     var message: String?
+    /// Why it failed, in words (explanations only).
+    var reason: String?
     var failed: Int?
     var deliveries: [Delivery] = []
     var ruleTexts: [Int: String] = [:]
@@ -97,6 +101,14 @@ struct ExpansionSession {
         if error == nil, deliveries.isEmpty, memoDeliveries == 0 {
             error = .perm
             message = Self.permfailList
+            if let loop = nodes.indices.first(where: { nodes[$0].duplicate }) {
+                failed = failed ?? loop
+                reason = "the expansion produced no delivery: \(nodes[loop].text) was reached again and discarded "
+                    + "(a loop)"
+            } else {
+                failed = failed ?? 0
+                reason = "the expansion produced no delivery"
+            }
         }
         var reply: String?
         if let error {
@@ -108,12 +120,13 @@ struct ExpansionSession {
             ResolutionNode(id: i, parent: n.parent, kind: n.kind, value: n.text, depth: n.depth, table: n.table,
                            key: n.key, rule: n.kind == .address ? n.rule.map { config.rules[$0].text } : nil,
                            action: n.kind == .address ? n.rule.flatMap { config.rules[$0].actionName } : nil,
-                           duplicate: n.duplicate)
+                           duplicate: n.duplicate, lookups: n.lookups)
         }
         return Resolution(input: input, address: recipient.description, accepted: error == nil, reply: reply,
                           rule: rootRule.map { config.rules[$0].text },
                           action: rootRule.flatMap { config.rules[$0].actionName },
-                          nodes: out, deliveries: deliveries, failedNode: error == nil ? nil : failed)
+                          nodes: out, deliveries: deliveries, failedNode: error == nil ? nil : failed,
+                          reason: error == nil ? nil : reason)
     }
 
     // MARK: expand.c
@@ -247,11 +260,16 @@ struct ExpansionSession {
     }
 
     private mutating func lookupAlias(_ table: Table, name: String, key: String) -> LookupResult? {
+        func log(_ result: ResolutionLookup.Result) {
+            if let p = currentParent { nodes[p].lookups.append(ResolutionLookup(table: name, key: key, result: result)) }
+        }
         do {
-            guard let value = try table.value(for: key, service: .alias) else { return nil }
-            guard case .alias(let list) = value else { return .failed }
+            guard let value = try table.value(for: key, service: .alias) else { log(.notFound); return nil }
+            guard case .alias(let list) = value else { log(.invalid); return .failed }
+            log(.found)
             return .found(merge(list, table: name, key: key))
         } catch {
+            log(.invalid)
             return .failed
         }
     }
@@ -297,10 +315,26 @@ struct ExpansionSession {
 
     // MARK: lka_session.c
 
-    private mutating func fail(_ f: Failure, _ msg: String? = nil) {
+    private mutating func fail(_ f: Failure, _ msg: String? = nil, why: String) {
         error = f
         if message == nil, let msg { message = msg }
+        if reason == nil { reason = why }
     }
+
+    /// `<t>: k1, k2 (not found)` for the lookups of node `index`, for reasons.
+    private func tried(_ index: Int) -> String {
+        let l = nodes[index].lookups
+        guard let table = l.first?.table else { return "no key was looked up" }
+        return "keys tried in <\(table)>: " + l.map { "\($0.key) (\($0.result.rawValue))" }.joined(separator: ", ")
+    }
+
+    /// The key of node `index` whose value is not a valid alias list.
+    private func invalidValue(_ index: Int) -> String {
+        guard let bad = nodes[index].lookups.last(where: { $0.result == .invalid }) else { return "a lookup failed" }
+        return "the value of \(bad.table):\(bad.key) is not a valid alias list (smtpd answers 424, temporary)"
+    }
+
+    private func ruleText(_ rule: Int?) -> String { rule.map { "`\(config.rules[$0].text)`" } ?? "no rule" }
 
     private func action(_ rule: Int?) -> ActionDeclaration? {
         rule.flatMap { config.rules[$0].actionName }.flatMap { config.action(named: $0) }
@@ -311,6 +345,10 @@ struct ExpansionSession {
         if xn.depth >= Self.maxDepth {
             error = .perm
             message = Self.permfailList
+            if reason == nil {
+                reason = "depth limit: \(xn.text) is at depth \(xn.depth); smtpd expands nothing at depth "
+                    + "\(Self.maxDepth) (8 alias hops before the final user)"
+            }
             return
         }
         switch xn.kind {
@@ -322,21 +360,26 @@ struct ExpansionSession {
             let matcher = RuleMatcher(tables: resolver.tables, sender: resolver.options.sender)
             let rule: Int
             switch try matcher.match(dest, isInternal: xn.parent != nil) {
-            case .none: fail(.perm); return
-            case .tempfail: fail(.temp); return
+            case .none:
+                fail(.perm, why: "no match rule accepts \(dest) (from \(resolver.options.sender.source), "
+                     + (xn.parent == nil ? "as received" : "produced by expansion, from local") + ")")
+                return
+            case .tempfail: fail(.temp, why: "a table of the match rules could not be read for \(dest)"); return
             case .matched(let r): rule = r
             }
             nodes[index].rule = rule
-            guard let dsp = action(rule) else { fail(.perm); return }  // `reject`
+            guard let dsp = action(rule) else { fail(.perm, why: "the rule \(ruleText(rule)) rejects \(dest)"); return }
             if dsp.method == .relay {
                 deliveries.append(.relay(address: dest.description, action: dsp.name))
             } else if let virtual = dsp.virtual {
                 currentRule = rule
                 currentParent = index
                 switch try virtualGet(virtual, user: xn.payload, domain: xn.domain) {
-                case .failed: fail(.temp, Self.tempfailList)
-                case .notFound: fail(.perm, Self.permfailList)
-                case .found(let n) where n == 0: fail(.perm, Self.permfailList)
+                case .failed: fail(.temp, Self.tempfailList, why: invalidValue(index))
+                case .notFound:
+                    fail(.perm, Self.permfailList, why: "\(dest) is in no entry of the virtual table (\(tried(index)))")
+                case .found(let n) where n == 0:
+                    fail(.perm, Self.permfailList, why: "the virtual entry for \(dest) expands to nothing (\(tried(index)))")
                 case .found: break
                 }
             } else {
@@ -346,7 +389,7 @@ struct ExpansionSession {
             }
 
         case .username:
-            guard let dsp = action(xn.rule) else { fail(.perm); return }
+            guard let dsp = action(xn.rule) else { fail(.perm, why: "the rule \(ruleText(xn.rule)) has no action"); return }
             if let memo, !xn.sameuser, let rule = xn.rule, let known = memo.deepest(rule: rule, user: xn.payload),
                xn.depth - 1 + known < Self.maxDepth {
                 // This user, under this rule, resolved without failure on its own, and its whole expansion fits
@@ -362,7 +405,7 @@ struct ExpansionSession {
                 if let alias = dsp.alias { r = try aliasesGet(alias, user: xn.payload) }
                 if let virtual = dsp.virtual { r = try virtualGet(virtual, user: xn.payload, domain: []) }
                 switch r {
-                case .failed: fail(.temp, Self.tempfailList); return
+                case .failed: fail(.temp, Self.tempfailList, why: invalidValue(index)); return
                 case .found(let n) where n > 0: return
                 default: break
                 }
@@ -376,9 +419,16 @@ struct ExpansionSession {
             let userbase: Userbase
             if let ref = dsp.userbase { userbase = .table(name: ref.name, try resolver.tables.table(ref)) }
             else { userbase = .system }
+            let base: String
+            if let ref = dsp.userbase { base = "the userbase <\(ref.name)>" } else { base = "the system's passwd database" }
             let info: UserInfo?
-            do { info = try userbase.lookup(user) } catch { fail(.temp); return }
-            guard let info else { fail(.perm); return }
+            do { info = try userbase.lookup(user) } catch { fail(.temp, why: "\(base) could not be read for \(user)"); return }
+            guard let info else {
+                var why = "user '\(user)' is not in \(base) (action \"\(dsp.name)\")"
+                if !nodes[index].lookups.isEmpty { why += "; no alias for it either (\(tried(index)))" }
+                fail(.perm, why: why)
+                return
+            }
             nodes[index].realuser = true
             nodes[index].realuserUID = info.uid
             nodes[index].account = info.username
@@ -388,14 +438,24 @@ struct ExpansionSession {
             try forward(index, info: info, action: dsp)
 
         case .file, .filter:
-            if let p = xn.parent, nodes[p].realuser, nodes[p].realuserUID == 0 { fail(.temp); return }
-            if action(xn.rule)?.method == .forwardOnly { fail(.temp); return }
+            if let p = xn.parent, nodes[p].realuser, nodes[p].realuserUID == 0 {
+                fail(.temp, why: "files and pipes are refused in root's ~/.forward (\(xn.text))")
+                return
+            }
+            if action(xn.rule)?.method == .forwardOnly {
+                fail(.temp, why: "a forward-only action delivers to no file or pipe (\(xn.text))")
+                return
+            }
             submit(index)
 
         case .error:
-            if action(xn.rule)?.method == .forwardOnly { fail(.temp); return }
+            if action(xn.rule)?.method == .forwardOnly {
+                fail(.temp, why: "a forward-only action cannot return an error: entry")
+                return
+            }
             error = xn.payload.first == UInt8(ascii: "4") ? .temp : .perm
             message = xn.text
+            if reason == nil { reason = "an error: entry" + (xn.table.map { " (\($0):\(xn.key ?? ""))" } ?? "") }
         }
     }
 
@@ -404,22 +464,30 @@ struct ExpansionSession {
         let directory = resolver.options.homeRoot + info.directory
         func noForward(_ s: inout ExpansionSession) {
             switch dsp.method {
-            case .forwardOnly: s.fail(.temp, Self.tempfailList)
-            case .expandOnly: s.fail(.perm, Self.permfailList)
+            case .forwardOnly: s.fail(.temp, Self.tempfailList, why: "forward-only action and no ~/.forward in \(directory)")
+            case .expandOnly: s.fail(.perm, Self.permfailList, why: "expand-only action and no ~/.forward in \(directory)")
             default: s.submit(index)
             }
         }
         switch ForwardFile.open(directory: directory, uid: info.uid) {
         case .none: noForward(&self)
-        case .refused: fail(.perm, Self.permfailList)
-        case .failed: fail(.temp, Self.tempfailList)
+        case .refused:
+            fail(.perm, Self.permfailList, why: "\(directory)/.forward refused by smtpd's checks (a link, group- or "
+                 + "world-writable, or owned by another user)")
+        case .failed: fail(.temp, Self.tempfailList, why: "\(directory)/.forward could not be read (too large, or a sticky home)")
         case .lines(let lines):
             if memo != nil, !lines.isEmpty { verdictUntrusted = true }
             let before = nodeCount
             let path = directory.hasSuffix("/") ? directory + ".forward" : directory + "/.forward"
             for line in lines {
-                guard insertLine(line, table: "~/.forward", key: path) else { fail(.temp, Self.tempfailList); return }
-                if nodeCount > Self.maxForwardNodes { fail(.temp, Self.tempfailList); return }
+                guard insertLine(line, table: "~/.forward", key: path) else {
+                    fail(.temp, Self.tempfailList, why: "a line of \(path) is not a valid alias list")
+                    return
+                }
+                if nodeCount > Self.maxForwardNodes {
+                    fail(.temp, Self.tempfailList, why: "more than \(Self.maxForwardNodes) nodes with \(path)")
+                    return
+                }
             }
             if nodeCount == before { noForward(&self) }
         }

@@ -24,10 +24,13 @@ public struct ResolutionNode: Sendable, Equatable {
     public var action: String?
     /// True when smtpd found the same node already in the tree and discarded this one.
     public var duplicate: Bool
+    /// The keys looked up to expand this node, in the order smtpd tries them, with what each gave.
+    public var lookups: [ResolutionLookup] = []
 
     /// A node from its parts, taken as given.
     public init(id: Int, parent: Int?, kind: Kind, value: String, depth: Int, table: String? = nil,
-                key: String? = nil, rule: String? = nil, action: String? = nil, duplicate: Bool = false) {
+                key: String? = nil, rule: String? = nil, action: String? = nil, duplicate: Bool = false,
+                lookups: [ResolutionLookup] = []) {
         self.id = id
         self.parent = parent
         self.kind = kind
@@ -38,6 +41,34 @@ public struct ResolutionNode: Sendable, Equatable {
         self.rule = rule
         self.action = action
         self.duplicate = duplicate
+        self.lookups = lookups
+    }
+}
+
+/// One key looked up while expanding a node (alias or virtual table), for explaining a resolution.
+public struct ResolutionLookup: Sendable, Equatable {
+    /// What the lookup gave.
+    public enum Result: String, Sendable {
+        /// The key is in the table (its value was expanded).
+        case found
+        /// The key is not in the table.
+        case notFound = "not found"
+        /// The key is there but its value is no valid alias list (smtpd's temporary failure).
+        case invalid
+    }
+
+    /// The table's name in smtpd.conf.
+    public var table: String
+    /// The key as looked up (folded).
+    public var key: String
+    /// What the lookup gave.
+    public var result: Result
+
+    /// A lookup from its parts.
+    public init(table: String, key: String, result: Result) {
+        self.table = table
+        self.key = key
+        self.result = result
     }
 }
 
@@ -74,6 +105,9 @@ public struct Resolution: Sendable, Equatable {
     public var deliveries: [Delivery]
     /// The node whose expansion failed, if any.
     public var failedNode: Int?
+    /// Why the recipient was refused, in words (the keys tried, the user missing from which userbase, the
+    /// rule that rejected or that none matched, the depth limit); nil when accepted.
+    public var reason: String? = nil
 
     /// The three-digit code of `reply` (250 when accepted).
     public var code: Int {

@@ -42,6 +42,50 @@ public struct HostFacts: Sendable, Equatable {
         return res.pointee.ai_canonname.map { String(cString: $0) } ?? name
     }
 
+    /// The machine's interface names (getifaddrs(3)): what `listen on NAME` may name.
+    public static func interfaceNames() -> Set<String> {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return [] }
+        defer { freeifaddrs(list) }
+        var out: Set<String> = []
+        var p = list
+        while let cur = p {
+            defer { p = cur.pointee.ifa_next }
+            if let name = cur.pointee.ifa_name { out.insert(String(cString: name)) }
+        }
+        return out
+    }
+
+    /// The addresses `name` resolves to (getaddrinfo(3)), as `interfaceAddresses` writes them.
+    public static func resolvedAddresses(_ name: String) -> [String] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var res: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(name, nil, &hints, &res) == 0 else { return [] }
+        defer { freeaddrinfo(res) }
+        var out: [String] = []
+        var p = res
+        while let cur = p {
+            defer { p = cur.pointee.ai_next }
+            guard let sa = cur.pointee.ai_addr else { continue }
+            var buf = [CChar](repeating: 0, count: 64)
+            if cur.pointee.ai_family == AF_INET {
+                sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                    var a = sin.pointee.sin_addr
+                    _ = inet_ntop(AF_INET, &a, &buf, 64)
+                }
+                out.append(stringFromCBuffer(buf))
+            } else if cur.pointee.ai_family == AF_INET6 {
+                sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
+                    var a = sin.pointee.sin6_addr
+                    _ = inet_ntop(AF_INET6, &a, &buf, 64)
+                }
+                out.append("[\(stringFromCBuffer(buf))]")
+            }
+        }
+        return out
+    }
+
     /// The machine's interface addresses as smtpd writes them (getifaddrs(3)).
     public static func interfaceAddresses() -> [String] {
         var list: UnsafeMutablePointer<ifaddrs>?

@@ -68,6 +68,19 @@ enum SystemFile {
         return stat(path, &st) == 0 ? st : nil
     }
 
+    /// Why the regular file at `path` cannot be read (missing, not a regular file, no permission), or nil.
+    static func readProblem(_ path: String) -> String? {
+        guard let st = status(path) else { return errnoText(errno) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
+        return access(path, R_OK) == 0 ? nil : errnoText(errno)
+    }
+
+    /// Whether `path` is a regular file this process may execute.
+    static func isExecutable(_ path: String) -> Bool {
+        guard let st = status(path), (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        return access(path, X_OK) == 0
+    }
+
     /// open(2) for reading, retried on EINTR; always close-on-exec, and non-blocking unless asked (a FIFO then
     /// opens at once instead of waiting for a writer; the type is checked before any read). Blocking is for
     /// streams the user named on purpose (`makemap FIFO`).

@@ -16,6 +16,32 @@ enum MakemapSupport {
     }
 
     static var ours: String { TestSupport.product("makemap") }
+
+    /// Our makemap's standard error without the line it adds after each `FILE:LINE: invalid entry` (the
+    /// same `FILE:LINE: ` then what is wrong): what upstream prints, for comparing with the real makemap.
+    static func upstreamPart(_ stderr: String) -> String {
+        var kept: [Substring] = []
+        var explainedPrefix: Substring?
+        for line in stderr.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let prefix = explainedPrefix, line.hasPrefix(prefix), !line.hasSuffix(": invalid entry") {
+                explainedPrefix = nil
+                continue
+            }
+            explainedPrefix = line.hasSuffix(": invalid entry") ? line.dropLast("invalid entry".count) : nil
+            kept.append(line)
+        }
+        return kept.joined(separator: "\n")
+    }
+
+    /// Whether every `FILE:LINE: invalid entry` line of our makemap is followed by one saying why.
+    static func explainsEveryInvalidEntry(_ stderr: String) -> Bool {
+        let lines = stderr.split(separator: "\n")
+        return lines.indices.allSatisfy { i in
+            guard lines[i].hasSuffix(": invalid entry") else { return true }
+            let prefix = lines[i].dropLast("invalid entry".count)
+            return i + 1 < lines.count && lines[i + 1].hasPrefix(prefix) && lines[i + 1].count > prefix.count + 8
+        }
+    }
     static var real: String? { TestSupport.realMakemap }
     static var dbDump: String? { TestSupport.system("db5.3_dump") }
     static var oracleAvailable: Bool { real != nil && dbDump != nil }

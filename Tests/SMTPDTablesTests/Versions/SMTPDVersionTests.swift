@@ -124,7 +124,9 @@ struct SMTPDVersionTests {
             #expect(try run("6.8", "newaliases", ["-f", "smtpd.conf"]).stdout == "\(dir)/aliases: 1 aliases\n")
             let refused = try run("7.6", "newaliases", ["-f", "smtpd.conf"])
             #expect(refused.status == 1)
-            #expect(refused.stderr == "newaliases: \(dir)/aliases:1: invalid entry\n")
+            #expect(refused.stderr.hasPrefix("newaliases: \(dir)/aliases:1: invalid entry\n"
+                                              + "newaliases: \(dir)/aliases:1: alias element 1, 'john # the admin',"))
+            #expect(refused.stderr.hasSuffix("(OpenSMTPD 7.6 makemap)\n"))
         }
     }
 

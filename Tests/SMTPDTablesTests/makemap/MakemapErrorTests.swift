@@ -42,7 +42,8 @@ struct MakemapErrorTests {
             #expect(ours.status == real.status)
             #expect(ours.status == 1)
             // getopt's messages name the program as invoked (its full path here).
-            let oursText = ours.stderr.replacingOccurrences(of: MakemapSupport.ours + ":", with: "makemap:")
+            let oursText = MakemapSupport.upstreamPart(ours.stderr).replacingOccurrences(of: MakemapSupport.ours + ":", with: "makemap:")
+            #expect(MakemapSupport.explainsEveryInvalidEntry(ours.stderr), "\(ours.stderr)")
             let realText = real.stderr.replacingOccurrences(of: (MakemapSupport.real ?? "") + ":", with: "makemap:")
             #expect(oursText == realText)
             #expect(ours.stdout == real.stdout)
