@@ -197,6 +197,19 @@ public final class Table: Sendable {
         return true
     }
 
+    /// Reads the table's file again whether or not it changed (`smtpctl update table`). On failure the entries
+    /// already loaded stay in use and the error is thrown.
+    public func reload() throws(TableError) {
+        guard let source else { return }
+        let now = FileStamp.of(path: path)
+        let fresh = try source.load(path: path, options: options)
+        state.withLock {
+            $0.snapshot = fresh
+            $0.stamp = now
+            $0.lastReloadError = nil
+        }
+    }
+
     /// Finds the entry for `key` as `service` would (default: exact key). Returns nil when nothing matches.
     /// Throws when the key is over smtpd's 1023-byte limit. A changed file that fails to reload is answered
     /// from the entries already loaded (see `reloadsOnChange`, `lastReloadError`).
@@ -212,6 +225,11 @@ public final class Table: Sendable {
     /// Whether anything matches, without building a result (smtpd's `table_match`).
     public func contains(_ key: String, service: TableService = .string) throws(TableError) -> Bool {
         try currentSnapshot().contains(bytes: Array(key.utf8), service: service)
+    }
+
+    /// The byte form of `contains(_:service:)`.
+    public func contains(bytes key: [UInt8], service: TableService = .string) throws(TableError) -> Bool {
+        try currentSnapshot().contains(bytes: key, service: service)
     }
 
     /// The typed value smtpd would get for `key`: alias nodes, credentials, user info, ... Throws an error
