@@ -9,6 +9,10 @@
 /// answered `error` (a temporary failure smtpd logs) until an `update` loads it. An `update` that fails keeps
 /// the entries in use and answers `error`.
 public enum ProcServer {
+    /// The backend name of this package's helper in smtpd.conf: `table NAME idx:/PATH` runs
+    /// PATH_LIBEXEC/table-idx (a short word without `:` that smtpd's parser takes as a backend).
+    public static let helperBackend = "idx"
+
     /// What to serve.
     public struct Configuration: Sendable {
         /// The table as smtpd.conf names it: `file:PATH`, `db:PATH`, `passwd:PATH`, or a bare path (a Berkeley DB
@@ -188,5 +192,19 @@ public final class ProcSession {
         if fetchCursor >= ordered.count { fetchCursor = 0 }
         defer { fetchCursor += 1 }
         return .found(Array(snapshot.key(ordered[fetchCursor])))
+    }
+}
+
+extension ProcServer {
+    /// The entry point of a `PATH_LIBEXEC/table-*` helper as smtpd runs it: `arguments[0]` is the table's name
+    /// (not the program's), `arguments[1]` the path after `BACKEND:`. `backend` is the reading forced on the
+    /// path (`passwd`), nil to tell db: from file: by content. Returns the exit status.
+    public static func runAsHelper(backend: String?, arguments: [String]) -> Int32 {
+        guard arguments.count == 2, arguments[1].hasPrefix("/") else {
+            return fail("usage: table NAME BACKEND:/absolute/path in smtpd.conf (got \(arguments.count - 1) "
+                        + "arguments); by hand: smtpd-tables serve TABLE")
+        }
+        let spec = backend.map { "\($0):\(arguments[1])" } ?? arguments[1]
+        return run(Configuration(table: spec))
     }
 }
