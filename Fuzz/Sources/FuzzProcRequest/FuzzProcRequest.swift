@@ -30,18 +30,18 @@ public func fuzzProcRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         }
         check(reply.last == 0x0A && reply.firstIndex(of: 0x0A) == reply.count - 1, "reply is not one line")
         check(!reply.contains(0x0D), "CR in a reply")
-        let text = String(decoding: reply.dropLast(), as: UTF8.self)
-        let fields = text.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
-        check(fields.count >= 3, "reply without ID and answer: \(text)")
-        let words = ["update-result", "check-result", "lookup-result", "fetch-result"]
-        check(words.contains(String(fields[0])), "unknown reply word \(fields[0])")
+        // Bytes, not Strings: an ID of any bytes is echoed as it came.
+        let fields = reply.dropLast().split(separator: UInt8(ascii: "|"), maxSplits: 3, omittingEmptySubsequences: false)
+        check(fields.count >= 3, "reply without ID and answer")
+        let word = String(decoding: fields[0], as: UTF8.self)
+        check(["update-result", "check-result", "lookup-result", "fetch-result"].contains(word), "unknown reply word")
         if case .success(let r) = parsed {
-            check(Array(fields[1].utf8) == r.id, "ID not echoed")
-            check(fields[0] == "\(r.operation.rawValue)-result", "reply word for another operation")
+            check(Array(fields[1]) == r.id, "ID not echoed")
+            check(word == "\(r.operation.rawValue)-result", "reply word for another operation")
         }
-        let answer = fields[2]
-        check(["ok", "found", "not-found", "error"].contains(String(answer)), "unknown answer \(answer)")
-        if answer == "found", fields[0] == "lookup-result" || fields[0] == "fetch-result" {
+        let answer = String(decoding: fields[2], as: UTF8.self)
+        check(["ok", "found", "not-found", "error"].contains(answer), "unknown answer \(answer)")
+        if answer == "found", word == "lookup-result" || word == "fetch-result" {
             check(fields.count == 4 && !fields[3].isEmpty, "found without a value")
         }
     }

@@ -73,7 +73,7 @@ public enum ProcProtocol {
         if op == .update {
             // `update|ID` ends the line: the rest is the ID.
             let id = rest
-            guard opField != nil, !id.isEmpty, !id.contains(bar) else { return fail("no request ID", op, nil) }
+            guard opField != nil, validID(id) else { return fail("no request ID", op, nil) }
             guard version.elementsEqual(Self.version) else { return fail("unsupported protocol version", op, id) }
             return .success(Request(operation: op, service: nil, id: Array(id), key: nil))
         }
@@ -87,10 +87,16 @@ public enum ProcProtocol {
             id = i
             key = rest
         }
-        guard !id.isEmpty, !id.contains(bar) else { return fail("no request ID", op, nil) }
+        guard validID(id) else { return fail("no request ID", op, nil) }
         guard version.elementsEqual(Self.version) else { return fail("unsupported protocol version", op, id) }
         return .success(Request(operation: op, service: String(decoding: service, as: UTF8.self), id: Array(id),
                                 key: key.map(Array.init)))
+    }
+
+    /// An ID that can be echoed in a well-formed reply (smtpd's are 8 hex digits; any bytes but `|`, CR, LF
+    /// and NUL are echoed as they came).
+    static func validID(_ id: ArraySlice<UInt8>) -> Bool {
+        !id.isEmpty && !id.contains(where: { $0 == UInt8(ascii: "|") || $0 == 0x0A || $0 == 0x0D || $0 == 0 })
     }
 
     /// An answer to a request.
