@@ -90,8 +90,8 @@ public final class Table: Sendable {
     /// the same version of the table.
     public var snapshot: TableSnapshot { state.withLock { $0.snapshot } }
 
-    /// Opens a table named as smtpd.conf names it: `file:PATH`, `db:PATH` (or any backend of `TableSources`),
-    /// or a bare path (a Berkeley DB file is read as `db:`, anything else as `file:`).
+    /// Opens a table named as smtpd.conf names it: `file:PATH`, `db:PATH`, `passwd:PATH` (or any backend of
+    /// `TableSources`), `idx:PATH` (read as the bare path), or a bare path (a Berkeley DB file is read as `db:`, anything else as `file:`).
     public convenience init(_ spec: String, options: TableOptions = TableOptions()) throws(TableError) {
         let (backend, path) = Table.split(spec: spec)
         try self.init(path: path, backend: backend, options: options)
@@ -171,8 +171,10 @@ public final class Table: Sendable {
 
     /// Splits `BACKEND:PATH` for the backends this library reads; anything else is a bare path.
     static func split(spec: String) -> (TableBackend?, String) {
-        guard let colon = spec.firstIndex(of: ":"), let source = TableSources.source(named: String(spec[..<colon]))
-        else { return (nil, spec) }
+        guard let colon = spec.firstIndex(of: ":") else { return (nil, spec) }
+        // `idx:PATH` (this package's proc: helper, as smtpd.conf names it) reads PATH as a bare path.
+        if spec[..<colon] == ProcServer.helperBackend { return (nil, String(spec[spec.index(after: colon)...])) }
+        guard let source = TableSources.source(named: String(spec[..<colon])) else { return (nil, spec) }
         return (source.backend, String(spec[spec.index(after: colon)...]))
     }
 

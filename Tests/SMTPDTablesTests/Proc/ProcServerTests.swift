@@ -253,3 +253,48 @@ extension ProcClient {
     /// Closes the read end of the backend's standard output, so its next write fails.
     func closeReplies() throws { try replies.close() }
 }
+
+@Suite("idx: and passwd: tables in the tools")
+struct ServedTableToolTests {
+    let tool = TestSupport.product("smtpd-tables")
+
+    @Test("query reads passwd: and idx: tables as the helpers serve them")
+    func query() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let pw = try TestSupport.write("Ann:$2b$08$xyz:10:20::/home/ann:\n", to: "passwd", in: dir)
+            let cred = try TestSupport.run(tool, ["query", "-s", "userinfo", "passwd:" + pw, "ann"])
+            #expect(cred.status == 0, "\(cred.stderr)")
+            #expect(cred.stdout.contains("10:20:/home/ann"), "\(cred.stdout)")
+            let d = try TestSupport.write("*.example.org\n", to: "domains", in: dir)
+            let hit = try TestSupport.run(tool, ["query", "-s", "domain", "idx:" + d, "mx.example.org"])
+            #expect(hit.status == 0, "\(hit.stdout)\(hit.stderr)")
+        }
+    }
+
+    @Test("check reads idx: and passwd: tables of a config; other backends are named in the message")
+    func check() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let d = try TestSupport.write("example.org\n", to: "domains", in: dir)
+            let u = try TestSupport.write("a@example.org a\n", to: "users", in: dir)
+            let good = try TestSupport.write("""
+                table domains idx:\(d)
+                table users idx:\(u)
+                action "local" mbox virtual <users>
+                match from any for domain <domains> action "local"
+                """, to: "good.conf", in: dir)
+            // The virtual user `a` is no user of this host: rejected, but after both tables were read.
+            let r = try TestSupport.run(tool, ["resolve", "--smtpd-version", "7.6", "-f", good, "a@example.org"])
+            #expect(r.status != 2, "\(r.stdout)\(r.stderr)")
+            #expect(r.stdout.contains("(users:a@example.org)"), "\(r.stdout)")
+            #expect(!r.stderr.contains("not read by this library"))
+            let other = try TestSupport.write("""
+                table domains ldap:/etc/mail/ldap.conf
+                action "local" mbox
+                match from any for domain <domains> action "local"
+                """, to: "other.conf", in: dir)
+            let o = try TestSupport.run(tool, ["resolve", "-f", other, "a@example.org"])
+            #expect(o.status == 2)
+            #expect(o.stderr.contains("backend ldap is not read by this library"), "\(o.stderr)")
+        }
+    }
+}
