@@ -18,9 +18,11 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 # smtpd 7.6+ runs a proc: table backend `table T NAME:ARG` as PATH_LIBEXEC/table-NAME (Debian:
-# /usr/libexec/opensmtpd, so set LIBEXECDIR=/usr/libexec/opensmtpd with PREFIX=/usr). Nothing is installed
-# there yet: when `smtpd-tables serve` exists (issue 16), install-libexec links it as table-smtpd-tables.
+# /usr/libexec/opensmtpd, so set LIBEXECDIR=/usr/libexec/opensmtpd with PREFIX=/usr; OpenBSD:
+# /usr/local/libexec/smtpd). install puts table-idx (`table T idx:/path`) and table-passwd there; set
+# PASSWD_HELPER= (empty) to leave out table-passwd where OpenSMTPD's own table-passwd package is installed.
 LIBEXECDIR  ?= $(PREFIX)/libexec/opensmtpd
+PASSWD_HELPER ?= table-passwd
 # Installed names of the drop-ins; the .deb sets SUFFIX=.smtpd-tables to stay beside Debian's (see packaging/).
 SUFFIX      ?=
 
@@ -37,7 +39,7 @@ ARCH        := $(shell dpkg --print-architecture 2>/dev/null || uname -m)
 
 BIN         = $(SCRATCH)/release
 GEN         = $(SCRATCH)/generated
-PROGRAMS    = makemap newaliases smtpd-tables
+PROGRAMS    = makemap newaliases smtpd-tables table-idx table-passwd
 MAN8        = man/makemap.8 man/newaliases.8 man/smtpd-tables.8
 MAN5        = man/smtpd-tables.5
 
@@ -54,7 +56,7 @@ completions: build
 	$(BIN)/smtpd-tables --generate-completion-script zsh >$(GEN)/_smtpd-tables
 	$(BIN)/smtpd-tables --generate-completion-script fish >$(GEN)/smtpd-tables.fish
 
-install: all
+install: all install-libexec
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	$(INSTALL_PROGRAM) $(BIN)/smtpd-tables $(DESTDIR)$(BINDIR)/smtpd-tables
@@ -75,13 +77,15 @@ install: all
 	    ln -sf $$p $(DESTDIR)$(BASHCOMPDIR)/$$p$(SUFFIX); \
 	    ln -sf $$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p$(SUFFIX).fish; done; fi
 
-# The place for the proc: table backend (issue 16). Until `smtpd-tables serve` exists this installs nothing and
-# `install` does not depend on it; issue 16 makes it install $(LIBEXECDIR)/table-smtpd-tables (a link to or copy
-# of smtpd-tables, which then serves when called by that name) and adds it to install and uninstall.
-install-libexec:
-	@echo "install-libexec: no proc: backend yet (smtpd-tables serve, issue 16); LIBEXECDIR=$(LIBEXECDIR)"
+# The proc: table helpers smtpd runs (argv[0] the table's name, argv[1] the path).
+install-libexec: build
+	$(INSTALL) -d $(DESTDIR)$(LIBEXECDIR)
+	$(INSTALL_PROGRAM) $(BIN)/table-idx $(DESTDIR)$(LIBEXECDIR)/table-idx
+	if [ -n "$(PASSWD_HELPER)" ]; then $(INSTALL_PROGRAM) $(BIN)/table-passwd $(DESTDIR)$(LIBEXECDIR)/$(PASSWD_HELPER); fi
 
 uninstall:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/table-idx
+	if [ -n "$(PASSWD_HELPER)" ]; then rm -f $(DESTDIR)$(LIBEXECDIR)/$(PASSWD_HELPER); fi
 	rm -f $(DESTDIR)$(BINDIR)/smtpd-tables $(DESTDIR)$(SBINDIR)/makemap$(SUFFIX) \
 	    $(DESTDIR)$(SBINDIR)/newaliases$(SUFFIX)
 	rm -f $(DESTDIR)$(MANDIR)/man5/smtpd-tables.5 $(DESTDIR)$(MANDIR)/man8/smtpd-tables.8 \

@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "makemap", targets: ["makemap"]),
         .executable(name: "newaliases", targets: ["newaliases"]),
         .executable(name: "smtpd-tables", targets: ["smtpd-tables"]),
+        // proc: table helpers smtpd 7.6+ runs as PATH_LIBEXEC/table-idx and table-passwd.
+        .executable(name: "table-idx", targets: ["table-idx"]),
+        .executable(name: "table-passwd", targets: ["table-passwd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +37,8 @@ let package = Package(
                 "SMTPDTables",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(name: "table-idx", dependencies: ["SMTPDTables"]),
+        .executableTarget(name: "table-passwd", dependencies: ["SMTPDTables"]),
         .testTarget(name: "SMTPDTablesTests", dependencies: ["SMTPDTables", "GetOpt"]),
     ]
 )

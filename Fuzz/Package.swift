@@ -15,6 +15,7 @@ let fuzzTargets = [
     "FuzzConfig",          // SMTPDConfig.parse(bytes:path:), then a resolver on every accepted configuration
     "FuzzForwardFile",     // ~/.forward and :include: files through the resolver, ForwardFile.parseLines
     "FuzzDBFile",          // db: tables (DBTable, BerkeleyDB over libdb) on mutated database files
+    "FuzzProcRequest",     // proc: backend requests (ProcProtocol.parse, ProcSession.answer): every reply well formed
 ]
 
 /// SwiftPM names a path dependency after its folder (main, a worktree, CI's clone): use whatever it is.

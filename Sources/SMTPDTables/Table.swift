@@ -90,8 +90,8 @@ public final class Table: Sendable {
     /// the same version of the table.
     public var snapshot: TableSnapshot { state.withLock { $0.snapshot } }
 
-    /// Opens a table named as smtpd.conf names it: `file:PATH`, `db:PATH` (or any backend of `TableSources`),
-    /// or a bare path (a Berkeley DB file is read as `db:`, anything else as `file:`).
+    /// Opens a table named as smtpd.conf names it: `file:PATH`, `db:PATH`, `passwd:PATH` (or any backend of
+    /// `TableSources`), `idx:PATH` (read as the bare path), or a bare path (a Berkeley DB file is read as `db:`, anything else as `file:`).
     public convenience init(_ spec: String, options: TableOptions = TableOptions()) throws(TableError) {
         let (backend, path) = Table.split(spec: spec)
         try self.init(path: path, backend: backend, options: options)
@@ -171,8 +171,10 @@ public final class Table: Sendable {
 
     /// Splits `BACKEND:PATH` for the backends this library reads; anything else is a bare path.
     static func split(spec: String) -> (TableBackend?, String) {
-        guard let colon = spec.firstIndex(of: ":"), let source = TableSources.source(named: String(spec[..<colon]))
-        else { return (nil, spec) }
+        guard let colon = spec.firstIndex(of: ":") else { return (nil, spec) }
+        // `idx:PATH` (this package's proc: helper, as smtpd.conf names it) reads PATH as a bare path.
+        if spec[..<colon] == ProcServer.helperBackend { return (nil, String(spec[spec.index(after: colon)...])) }
+        guard let source = TableSources.source(named: String(spec[..<colon])) else { return (nil, spec) }
         return (source.backend, String(spec[spec.index(after: colon)...]))
     }
 
@@ -197,6 +199,19 @@ public final class Table: Sendable {
         return true
     }
 
+    /// Reads the table's file again whether or not it changed (`smtpctl update table`). On failure the entries
+    /// already loaded stay in use and the error is thrown.
+    public func reload() throws(TableError) {
+        guard let source else { return }
+        let now = FileStamp.of(path: path)
+        let fresh = try source.load(path: path, options: options)
+        state.withLock {
+            $0.snapshot = fresh
+            $0.stamp = now
+            $0.lastReloadError = nil
+        }
+    }
+
     /// Finds the entry for `key` as `service` would (default: exact key). Returns nil when nothing matches.
     /// Throws when the key is over smtpd's 1023-byte limit. A changed file that fails to reload is answered
     /// from the entries already loaded (see `reloadsOnChange`, `lastReloadError`).
@@ -212,6 +227,11 @@ public final class Table: Sendable {
     /// Whether anything matches, without building a result (smtpd's `table_match`).
     public func contains(_ key: String, service: TableService = .string) throws(TableError) -> Bool {
         try currentSnapshot().contains(bytes: Array(key.utf8), service: service)
+    }
+
+    /// The byte form of `contains(_:service:)`.
+    public func contains(bytes key: [UInt8], service: TableService = .string) throws(TableError) -> Bool {
+        try currentSnapshot().contains(bytes: key, service: service)
     }
 
     /// The typed value smtpd would get for `key`: alias nodes, credentials, user info, ... Throws an error

@@ -19,7 +19,7 @@ struct SMTPDTablesCommand: ParsableCommand {
         version: String(SMTPDTablesVersion.text(program: "smtpd-tables").dropLast()),  // without the final newline
         subcommands: [
             QueryCommand.self, ResolveCommand.self, CheckCommand.self, DumpCommand.self, ConvertCommand.self,
-            EncryptCommand.self, VerifyCommand.self, MigrateConfigCommand.self,
+            EncryptCommand.self, VerifyCommand.self, MigrateConfigCommand.self, ServeCommand.self,
         ])
 
     /// Runs the tool with exit codes 0/1/2 (argument errors are 2, not swift-argument-parser's 64).

@@ -27,9 +27,12 @@ public final class TableSnapshot: Sendable {
     /// case-insensitive match functions instead; exact services never find such a key (the query is folded),
     /// exactly as smtpd's `DB->get` of the folded key does not.
     let hasUnfoldedKeys: Bool
+    /// Whether values are the rest of passwd lines (`PasswdTable`), answered per service as table-passwd does.
+    let passwdLines: Bool
 
     init(kind: TableKind, storage: [UInt8], entries: [EntrySpan], delimiter: UInt8 = UInt8(ascii: "+"),
-         matchOrder: MatchOrder = .smallestKey, hasUnfoldedKeys: Bool = false) {
+         matchOrder: MatchOrder = .smallestKey, hasUnfoldedKeys: Bool = false, passwdLines: Bool = false) {
+        self.passwdLines = passwdLines
         self.storedKind = kind
         self.storage = storage
         self.entrySpans = entries
@@ -63,12 +66,15 @@ public final class TableSnapshot: Sendable {
     /// Finds the entry for `key` as `service` would (default: exact key); nil when nothing matches. Throws when
     /// the key is over smtpd's 1023-byte limit.
     public func lookup(bytes key: [UInt8], service: TableService = .string) throws(TableError) -> TableMatch? {
-        try checkedFind(key, service: service).map(match)
+        if passwdLines { try PasswdTable.checkService(service) }
+        guard let i = try checkedFind(key, service: service) else { return nil }
+        return passwdLines ? try PasswdTable.answer(match(i), service: service) : match(i)
     }
 
     /// Whether anything matches, without building a result (smtpd's `table_match`).
     public func contains(bytes key: [UInt8], service: TableService = .string) throws(TableError) -> Bool {
-        try checkedFind(key, service: service) != nil
+        if passwdLines { try PasswdTable.checkService(service) }
+        return try checkedFind(key, service: service) != nil
     }
 
     /// Every entry in force (the last of each key), in file order.

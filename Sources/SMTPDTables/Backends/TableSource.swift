@@ -16,7 +16,7 @@ protocol TableSource: Sendable {
 enum TableSources {
     /// Every backend, in the order a bare path is tried: the first that recognises the file reads it
     /// (`file` recognises anything, so it comes last).
-    static let all: [any TableSource.Type] = [DBTable.self, FileTable.self]
+    static let all: [any TableSource.Type] = [DBTable.self, PasswdTable.self, FileTable.self]
 
     /// The names of the backends, for messages.
     static var names: [String] { all.map { $0.backend.name } }

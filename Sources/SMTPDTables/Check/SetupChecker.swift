@@ -105,6 +105,24 @@ public struct SetupChecker {
         case .inline:
             let entries = declaration.entries.map { (Array($0.key.utf8).asciiLowercased(), $0.value.map { Array($0.utf8) }, Optional(declaration.location.line)) }
             return LoadedTable(name: name, path: declaration.location.file, entries: entries)
+        case .other(let backend) where backend == ProcServer.helperBackend:
+            // table-idx reads the path as a bare path: a Berkeley DB file as db:, anything else as file:.
+            guard let path = declaration.path else { return nil }
+            var served = declaration
+            served.backend = DBTable.recognises(path: path) ? .db : .file
+            return load(served, into: &findings)
+        case .other(let backend) where backend == PasswdTable.backend.name:
+            guard let path = declaration.path else { return nil }
+            do {
+                let table = try Table(path: path, backend: PasswdTable.backend, options: TableOptions())
+                var loadedTable = LoadedTable(name: name, path: path, entries: [])
+                table.forEachEntry { k, v in loadedTable.entries.append((Array(k), v.map(Array.init), nil)) }
+                return loadedTable
+            } catch {
+                findings.append(Finding(.error, error.kind == .io ? "unreadable-table" : "malformed-entry",
+                                        file: error.path ?? path, line: error.line, table: name, error.message))
+                return nil
+            }
         case .other:
             return nil
         }

@@ -71,10 +71,13 @@ public struct TableDeclaration: Equatable, Sendable {
         self.location = location
     }
 
-    /// The path of a file or db table.
+    /// The path of a table whose file this library reads: file:, db:, passwd: and idx: (this package's proc:
+    /// helper, table-idx).
     public var path: String? {
         switch backend {
         case .file, .db: return config
+        case .other(let name) where name == ProcServer.helperBackend || TableSources.source(named: name) != nil:
+            return config
         default: return nil
         }
     }

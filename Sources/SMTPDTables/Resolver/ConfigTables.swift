@@ -64,6 +64,10 @@ final class ConfigTables: Sendable {
             return Table(entries: declaration.entries.map { (key: $0.key, value: $0.value) }, name: declaration.name,
                          subaddressDelimiter: options.subaddressDelimiter)
         }
+        // `idx:` is this package's own proc: helper (table-idx): the path is read as it reads it.
+        if declaration.backend == .other(ProcServer.helperBackend) {
+            return try Table(path: declaration.config ?? "", backend: nil, options: options)
+        }
         guard TableSources.source(named: declaration.backend.name) != nil else {
             throw TableError(.usage, path: declaration.location.file, line: declaration.location.line,
                              "table <\(declaration.name)>: backend \(declaration.backend.name) is not read by this "

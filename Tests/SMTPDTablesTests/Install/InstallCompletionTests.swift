@@ -79,7 +79,7 @@ struct InstallCompletionTests {
         #expect(try Self.candidates("makemap -") == ["-U", "-d", "-o", "-t", "-b", "-C", "-O", "-V", "--version"])
         #expect(try Self.candidates("newaliases -") == ["-f", "-V", "--version"])
         let top = try Self.candidates("smtpd-tables ''")
-        #expect(top.isSuperset(of: ["query", "resolve", "check", "dump", "convert", "encrypt", "verify", "--version"]))
+        #expect(top.isSuperset(of: ["query", "resolve", "check", "dump", "convert", "encrypt", "verify", "serve", "--version"]))
         #expect(try Self.candidates("smtpd-tables convert --to ''") == ["file", "hash", "btree"])
         #expect(try Self.candidates("smtpd-tables encrypt --scheme ''") == ["bcrypt", "sha512", "sha256", "yescrypt"])
     }

@@ -21,6 +21,8 @@ struct InstallMakeTests {
         "usr/local/share/fish/vendor_completions.d/smtpd-tables.fish",
         "usr/local/share/fish/vendor_completions.d/makemap.fish",
         "usr/local/share/fish/vendor_completions.d/newaliases.fish",
+        // The proc: table helpers smtpd 7.6+ runs (`table T idx:/path`, `table T passwd:/path`).
+        "usr/local/libexec/opensmtpd/table-idx", "usr/local/libexec/opensmtpd/table-passwd",
     ]
 
     static func make(_ target: String, _ destdir: String) throws -> ProcessResult {
@@ -45,7 +47,8 @@ struct InstallMakeTests {
             let install = try Self.make("install", dir)
             #expect(install.status == 0, "\(install.stdout)\(install.stderr)")
             #expect(Self.files(dir) == Self.installed.sorted())
-            for binary in ["usr/local/bin/smtpd-tables", "usr/local/sbin/makemap", "usr/local/sbin/newaliases"] {
+            for binary in ["usr/local/bin/smtpd-tables", "usr/local/sbin/makemap", "usr/local/sbin/newaliases",
+                           "usr/local/libexec/opensmtpd/table-idx"] {
                 let path = dir + "/" + binary
                 let ldd = try TestSupport.run("/usr/bin/ldd", [path])
                 #expect(ldd.status == 0)
@@ -55,8 +58,14 @@ struct InstallMakeTests {
                         .contains { line.contains($0) }
                     #expect(!toolchain && !line.contains("not found"), "\(binary): \(line)")
                 }
-                let version = try TestSupport.run(path, ["--version"], environment: [:])
-                #expect(version.status == 0 && version.stdout.contains("0."), "\(binary): \(version.stderr)")
+                if binary.hasSuffix("/table-idx") {
+                    // A proc: helper takes only smtpd's arguments: run by hand it explains itself on stderr.
+                    let usage = try TestSupport.run(path, [], environment: [:])
+                    #expect(usage.status == 1 && usage.stdout.isEmpty && usage.stderr.contains("usage"), "\(usage.stderr)")
+                } else {
+                    let version = try TestSupport.run(path, ["--version"], environment: [:])
+                    #expect(version.status == 0 && version.stdout.contains("0."), "\(binary): \(version.stderr)")
+                }
                 let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
                 #expect(mode == 0o755)
             }

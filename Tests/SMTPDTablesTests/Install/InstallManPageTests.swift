@@ -20,7 +20,7 @@ struct InstallManPageTests {
         #expect(complaints.isEmpty, "\(complaints.joined(separator: "\n"))")
     }
 
-    static let subcommands = ["query", "resolve", "check", "dump", "convert", "encrypt", "verify", "migrate-config"]
+    static let subcommands = ["query", "resolve", "check", "dump", "convert", "encrypt", "verify", "migrate-config", "serve"]
 
     @Test("every option of smtpd-tables' --help is in smtpd-tables(8)", arguments: [""] + subcommands)
     func multiToolOptions(_ subcommand: String) throws {

@@ -141,7 +141,7 @@ struct SMTPDVersionTests {
             let bad = try TestSupport.run(tool, ["dump", "--smtpd-version", "6.7", dir + "/t"])
             #expect(bad.status == 2)
             #expect(bad.stderr.contains("--smtpd-version: unsupported OpenSMTPD version '6.7' (known: 6.8 to 7.9)"))
-            for sub in ["query", "resolve", "check", "dump", "convert", "encrypt", "verify"] {
+            for sub in ["query", "resolve", "check", "dump", "convert", "encrypt", "verify", "serve"] {
                 #expect(try TestSupport.run(tool, [sub, "--help"]).stdout.contains("--smtpd-version <X.Y>"), "\(sub)")
             }
             try TestSupport.write("root: john\n", to: "aliases", in: dir)
