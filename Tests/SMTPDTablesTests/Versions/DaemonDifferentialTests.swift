@@ -12,7 +12,7 @@ import Glibc
 /// file: and, where the daemon has db:, as db: maps built by that release's own makemap. The mda and every
 /// alias filter are one script that logs what was delivered, under the number of the recipient (one message
 /// per recipient, numbered in its subject).
-@Suite("RCPT differential against the real daemons")
+@Suite("RCPT differential against the real daemons", .serialized)
 struct DaemonDifferentialTests {
     static let seeds: [UInt64] = [1, 2, 3, 4, 5, 6]
 
