@@ -1,7 +1,8 @@
 import Foundation
 import SMTPDTables
 
-/// The smtpd.conf reader (`SMTPDConfig.parse(bytes:path:)`: lexer, macros, includes, grammar) on any bytes, then
+/// The smtpd.conf reader (`SMTPDConfig.parse(bytes:path:)`: lexer, macros, includes, grammar, at the newest and
+/// the oldest release) and the old-grammar reader and translator (LegacyConfig) on any bytes, then
 /// a resolver built on every configuration it accepts, resolving a few recipients (rule matching on inline
 /// tables; file tables are missing, which the resolver must report as a TableError).
 /// Properties checked: a parse either succeeds or throws a `.config` TableError naming a file that was read and a
@@ -25,6 +26,12 @@ let resolverOptions = Resolver.Options(hostname: "mx.example.org", homeRoot: "/n
 public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     _ = workDirectory
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    // The old (6.0 to 6.3) grammar: its detection and migrate-config's translation take any text.
+    let text = String(decoding: bytes, as: UTF8.self)
+    _ = LegacyConfig.firstOldLine(in: text)
+    _ = LegacyConfig.migrate(text)
+    // The oldest release's grammar (one-line braces, listener rules before 7.3) on the same bytes.
+    _ = try? SMTPDConfig.parse(bytes: bytes, path: "fuzz.conf", options: .init(smtpdVersion: .oldest))
     let config: SMTPDConfig
     do {
         config = try SMTPDConfig.parse(bytes: bytes, path: "fuzz.conf")
