@@ -138,7 +138,7 @@ struct ConcurrentAccessTests {
             reader.standardInput = input
             reader.standardOutput = output
             reader.standardError = errors
-            try reader.run()
+            try TestSupport.spawn(reader)
             let answers = Drain(output.fileHandleForReading)
             let messages = Drain(errors.fileHandleForReading)
             let inputFD = input.fileHandleForWriting.fileDescriptor

@@ -137,7 +137,7 @@ enum Durability {
         } else {
             p.standardError = FileHandle.nullDevice
         }
-        try p.run()
+        try TestSupport.spawn(p)
         return p
     }
 

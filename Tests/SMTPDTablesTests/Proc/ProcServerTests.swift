@@ -21,7 +21,7 @@ final class ProcClient {
         process.standardInput = toChild
         process.standardOutput = fromChild
         process.standardError = errors
-        try process.run()
+        try TestSupport.spawn(process)
         try send("config|smtpd-version|\(version)\nconfig|protocol|0.1\nconfig|tablename|\(tableName)\nconfig|ready\n")
         while let line = readLine(), line != "register|ready" { registered.append(line) }
     }

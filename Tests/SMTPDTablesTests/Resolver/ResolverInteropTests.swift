@@ -147,7 +147,7 @@ import Glibc
             process.arguments = ["-m", "/bin/sh", script]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
+            try TestSupport.spawn(process)
             defer {
                 if process.isRunning { process.terminate() }
                 process.waitUntilExit()

@@ -124,7 +124,7 @@ final class SMTPDaemon {
         process.standardOutput = FileHandle(forWritingAtPath: logPath)
         process.standardError = FileHandle(forWritingAtPath: logPath)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try TestSupport.spawn(process)
         for _ in 0..<150 {
             if SMTPClient(port: port) != nil { return }
             if !process.isRunning { break }

@@ -71,7 +71,7 @@ enum TestSupport {
         process.standardOutput = outPipe
         process.standardError = errPipe
         process.standardInput = inPipe
-        try process.run()
+        try spawn(process)
         // Read both pipes concurrently so a chatty child never blocks on a full pipe.
         let group = DispatchGroup()
         nonisolated(unsafe) var outData = Data()
@@ -101,6 +101,16 @@ enum TestSupport {
                              stdoutBytes: outData, signaled: process.terminationReason == .uncaughtSignal,
                              timedOut: timedOut)
     }
+
+    /// Starts `process`, one start at a time across the test run: Foundation's `Process.run()` trapped (an illegal
+    /// instruction inside it) once with several suites starting programs at the same moment.
+    static func spawn(_ process: Process) throws {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        try process.run()
+    }
+
+    private static let spawnLock = NSLock()
 
     /// A fresh temporary directory, removed after `body`.
     static func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {

@@ -85,7 +85,7 @@ struct EncryptCommandTests {
         process.standardInput = slaveHandle
         process.standardError = slaveHandle
         process.standardOutput = out
-        try process.run()
+        try TestSupport.spawn(process)
         close(slave)
 
         func readMaster(until done: (String) -> Bool) -> String {
