@@ -67,21 +67,8 @@ public struct HostFacts: Sendable, Equatable {
         var p = res
         while let cur = p {
             defer { p = cur.pointee.ai_next }
-            guard let sa = cur.pointee.ai_addr else { continue }
-            var buf = [CChar](repeating: 0, count: 64)
-            if cur.pointee.ai_family == AF_INET {
-                sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-                    var a = sin.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &a, &buf, 64)
-                }
-                out.append(stringFromCBuffer(buf))
-            } else if cur.pointee.ai_family == AF_INET6 {
-                sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
-                    var a = sin.pointee.sin6_addr
-                    _ = inet_ntop(AF_INET6, &a, &buf, 64)
-                }
-                out.append("[\(stringFromCBuffer(buf))]")
-            }
+            guard let sa = cur.pointee.ai_addr, let text = addressText(sa) else { continue }
+            out.append(text)
         }
         return out
     }
@@ -95,24 +82,30 @@ public struct HostFacts: Sendable, Equatable {
         var p = list
         while let cur = p {
             defer { p = cur.pointee.ifa_next }
-            guard let sa = cur.pointee.ifa_addr else { continue }
-            var buf = [CChar](repeating: 0, count: 64)
-            switch Int32(sa.pointee.sa_family) {
-            case AF_INET:
-                sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-                    var a = sin.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &a, &buf, 64)
-                }
-                out.append(stringFromCBuffer(buf))
-            case AF_INET6:
-                sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
-                    var a = sin.pointee.sin6_addr
-                    _ = inet_ntop(AF_INET6, &a, &buf, 64)
-                }
-                out.append("[\(stringFromCBuffer(buf))]")
-            default: continue
-            }
+            guard let sa = cur.pointee.ifa_addr, let text = addressText(sa) else { continue }
+            out.append(text)
         }
         return out
+    }
+
+    /// An IPv4 or IPv6 address as smtpd writes it (`127.0.0.1`, `[::1]`); nil for other families.
+    static func addressText(_ sa: UnsafeMutablePointer<sockaddr>) -> String? {
+        var buf = [CChar](repeating: 0, count: 64)
+        switch Int32(sa.pointee.sa_family) {
+        case AF_INET:
+            sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                var a = sin.pointee.sin_addr
+                _ = inet_ntop(AF_INET, &a, &buf, 64)
+            }
+            return stringFromCBuffer(buf)
+        case AF_INET6:
+            sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
+                var a = sin.pointee.sin6_addr
+                _ = inet_ntop(AF_INET6, &a, &buf, 64)
+            }
+            return "[\(stringFromCBuffer(buf))]"
+        default:
+            return nil
+        }
     }
 }
