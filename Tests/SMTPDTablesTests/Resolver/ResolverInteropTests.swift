@@ -11,7 +11,7 @@ import Glibc
     static let smtpd = TestSupport.system("smtpd")
     static var usable: Bool { smtpd != nil && getuid() == 0 && TestSupport.system("unshare") != nil }
 
-    @Test(.enabled(if: usable, "needs root, unshare and Debian's smtpd"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: usable, "needs root, unshare and Debian's smtpd"), .timeLimit(.minutes(5)))
     func sameRepliesAndDeliveriesAsSmtpd() throws {
         try TestSupport.withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: dir + "/home", withIntermediateDirectories: true)

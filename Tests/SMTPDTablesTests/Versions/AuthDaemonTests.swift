@@ -64,7 +64,7 @@ struct AuthDaemonTests {
     @Test("235/535 as verify predicts", .enabled(if: !releases.isEmpty, "needs root and a trixie or sid root"),
           .enabled(if: TestSupport.system("openssl") != nil, "needs openssl for the test certificate"),
           .disabled(if: TestSupport.underSanitizer, "process-level; the plain run covers it"),
-          .timeLimit(.minutes(3)), arguments: releases)
+          .timeLimit(.minutes(5)), arguments: releases)
     func sameVerdicts(_ suite: String) throws {
         let release = try #require(DebianRelease.named(suite))
         let (lines, logins) = try Self.corpus()

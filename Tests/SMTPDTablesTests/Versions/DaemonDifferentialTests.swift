@@ -28,7 +28,7 @@ struct DaemonDifferentialTests {
 
     @Test("same replies and deliveries", .enabled(if: !runs.isEmpty, "needs root and a real smtpd"),
           .disabled(if: TestSupport.underSanitizer, "process-level; the plain run covers it"),
-          .timeLimit(.minutes(3)), arguments: runs)
+          .timeLimit(.minutes(5)), arguments: runs)
     func sameAsDaemon(_ run: Run) throws {
         var mismatches: [String] = []
         var compared = 0
