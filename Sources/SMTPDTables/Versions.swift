@@ -7,7 +7,9 @@ extension SMTPDVersion {
         // 7.3
         /// db: tables offer the relayhost, string and regex services (regex walks the keys).
         case dbStringRelayhostRegex
-        /// `SRS0=`/`SRS1=` recipients are decoded and the rules matched again on the decoded address.
+        /// Every address of an expansion is SRS-decoded and the rules are matched on the decoded address
+        /// (upstream commit fffa3ce8). Before, only the recipient as received was decoded, and the rules were
+        /// matched on the address as received (its domain), with the decoded address then delivered.
         case srsDecoding
         /// Listeners take `ciphers`, `protocols` and up to 32 `pki`; `pki` is required for `tls`/`smtps`.
         case listenerTLSOptions
@@ -47,7 +49,8 @@ extension SMTPDVersion {
         /// longer matches `for local` and goes to whatever rule matches it (often relayed), where 6.8 delivered it
         /// to the local user `user`.
         case ipLiteralRelayed
-        /// The mda refuses root as `MDA not allowed to deliver to: root` (6.8: `not allowed to deliver to: root`).
+        /// The mda refuses root as `MDA not allowed to deliver to: root` (6.8: `not allowed to deliver to: root`),
+        /// and also refuses a file or pipe run as root by an mbox action (upstream commit 8eb1a272, in 7.5.0).
         case mdaRootMessage
 
         // 7.8
@@ -62,8 +65,8 @@ extension SMTPDVersion {
             switch self {
             case .dbStringRelayhostRegex, .srsDecoding, .listenerTLSOptions, .pkiNamesAsWritten: return .v7_3
             case .sharedLineParser, .rootForwardRefusesFilesAndPipes, .actionUserSkipsForwards, .multiLineBraces,
-                 .matchMappingTables, .ipLiteralRelayed: return .v7_5
-            case .singleSeparator, .bracketKeys, .procTextProtocol, .authService, .mdaRootMessage: return .v7_6
+                 .matchMappingTables, .ipLiteralRelayed, .mdaRootMessage: return .v7_5
+            case .singleSeparator, .bracketKeys, .procTextProtocol, .authService: return .v7_6
             case .authRefusesCRLF: return .v7_8
             case .ipv6SourceAddrname: return .v7_8
             }

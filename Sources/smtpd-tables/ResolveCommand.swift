@@ -125,11 +125,15 @@ struct ResolveCommand: ParsableCommand {
         for d in r.deliveries {
             switch d {
             case .user(let name, let sub, let action):
-                s += "    user \(name)\(sub.isEmpty ? "" : " (subaddress \(sub))")  via \(action)\n"
-            case .file(let path, let user, let action): s += "    file \(path) as \(user)  via \(action)\n"
-            case .filter(let cmd, let user, let action): s += "    filter \"\(cmd)\" as \(user)  via \(action)\n"
-            case .relay(let address, let action): s += "    relay to \(address)  via \(action)\n"
+                s += "    user \(name)\(sub.isEmpty ? "" : " (subaddress \(sub))")  via \(action)"
+            case .file(let path, let user, let action): s += "    file \(path) as \(user)  via \(action)"
+            case .filter(let cmd, let user, let action): s += "    filter \"\(cmd)\" as \(user)  via \(action)"
+            case .relay(let address, let action): s += "    relay to \(address)  via \(action)"
             }
+            if let refusal = r.refusals.first(where: { $0.delivery == d }) {
+                s += "  [the mda refuses it: \"\(refusal.message)\", a bounce]"
+            }
+            s += "\n"
         }
         return s
     }
@@ -143,6 +147,14 @@ struct ResolveCommand: ParsableCommand {
     /// One object per address (fields in the man page, smtpd-tables(8), JSON OUTPUT).
     static func jsonFields(_ r: Resolution) -> [(String, JSONValue)] {
         let deliveries = r.deliveries.map { d -> JSONValue in
+            var object = deliveryObject(d)
+            if case .object(var f) = object, let refusal = r.refusals.first(where: { $0.delivery == d }) {
+                f.append(("refused", .string(refusal.message)))
+                object = .object(f)
+            }
+            return object
+        }
+        func deliveryObject(_ d: Delivery) -> JSONValue {
             switch d {
             case .user(let name, let sub, let action):
                 return .object([("type", .string("user")), ("user", .string(name)), ("subaddress", .string(sub)),

@@ -45,6 +45,7 @@ public struct UpgradeCheck: Sendable {
         let secret = SetupChecker(config: config, resolverOptions: nil).secretTables
         let aliasLike = Set(config.actions.flatMap { [$0.alias?.name, $0.virtual?.name].compactMap { $0 } })
 
+        findings += expansionChanges(config)
         var seen = Set<String>()
         for table in config.tables {
             guard let path = table.path, seen.insert("\(table.backend):\(path)").inserted else { continue }
@@ -65,6 +66,47 @@ public struct UpgradeCheck: Sendable {
             }
         }
         return findings.sorted { ($0.file ?? "", $0.line ?? 0) < ($1.file ?? "", $1.line ?? 0) }
+    }
+
+    /// The configuration lines whose expansion changes: SRS decoding (7.3), an action's `user` (7.5),
+    /// root's `~/.forward` files and pipes (7.5). The srs key itself is never shown.
+    private func expansionChanges(_ config: SMTPDConfig) -> [Finding] {
+        var findings: [Finding] = []
+        let older = min(from, to), newer = max(from, to)
+        if config.srs.key != nil, from.has(.srsDecoding) != to.has(.srsDecoding),
+           let srs = config.otherDirectives.first(where: { $0.keyword == "srs" && $0.text.contains(" key ")
+                                                            && !$0.text.contains(" backup ") }) {
+            findings.append(Finding(.warning, "upgrade-srs", file: srs.location.file, line: srs.location.line,
+                "srs key: \(newer) matches the rules on the decoded address of an SRS bounce (and decodes SRS "
+                + "addresses that aliases produce); \(older) matched them on the address as received, so a bounce "
+                + "to SRS0=...@this-host went to the local action with the decoded user"))
+        }
+        if from.has(.actionUserSkipsForwards) != to.has(.actionUserSkipsForwards) {
+            for action in config.actions where action.method.isLocal {
+                guard let user = action.user else { continue }
+                findings.append(Finding(.warning, "upgrade-action-user-forwards", file: action.location.file,
+                    line: action.location.line,
+                    "action \"\(action.name)\" delivers as user \(user): \(newer) reads no ~/.forward of any other "
+                    + "user for it (their mail goes to them directly); \(older) followed their ~/.forward files"))
+            }
+        }
+        if from.has(.rootForwardRefusesFilesAndPipes) != to.has(.rootForwardRefusesFilesAndPipes),
+           config.actions.contains(where: { $0.method.isLocal && $0.userbase == nil }),
+           let root = try? Userbase.system.lookup("root"), root.uid == 0 {
+            let path = (root.directory.hasSuffix("/") ? root.directory : root.directory + "/") + ".forward"
+            if case .lines(let lines) = ForwardFile.open(directory: root.directory, uid: 0),
+               lines.contains(where: { line in
+                   line.split(separator: UInt8(ascii: ",")).contains { element in
+                       let e = element.drop { $0 == 32 || $0 == 9 }
+                       return e.first == UInt8(ascii: "|") || e.first == UInt8(ascii: "/")
+                   }
+               }) {
+                findings.append(Finding(.warning, "upgrade-root-forward", file: path,
+                    "root's .forward names a file or a command: \(newer) refuses it (a temporary failure for every "
+                    + "recipient that reaches root); \(older) delivered it as root"))
+            }
+        }
+        return findings
     }
 
     private struct Entry: Equatable {

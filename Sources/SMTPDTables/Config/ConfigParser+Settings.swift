@@ -147,12 +147,13 @@ extension ConfigParser {
         if try accept(.key) {
             // `srs key backup SECRET` alone does not enable srs in actions.
             let backup = try accept(.backup)
-            _ = try expectString()
-            if !backup { hasSRSKey = true }
+            let secret = Array(try expectString().utf8)
+            if backup { config.srs.backupKey = secret } else { config.srs.key = secret; hasSRSKey = true }
         } else if try accept(.ttl) {
             let d = try expectString()
             guard let seconds = ConfigValues.delay(d) else { throw semantic("ttl delay \"\(d)\" is invalid") }
             if seconds / 86400 == 0 { throw semantic("ttl delay \"\(d)\" is too short") }
+            config.srs.ttlDays = seconds / 86400
         } else {
             throw syntaxError()
         }

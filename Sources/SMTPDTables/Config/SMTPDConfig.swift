@@ -39,6 +39,8 @@ public struct SMTPDConfig: Sendable {
     public var includedFiles: [String] = []
     /// `smtp sub-addr-delim C`: the sub-addressing delimiter (`+` unless set).
     public var subaddressingDelimiter: UInt8 = UInt8(ascii: "+")
+    /// `srs key`, `srs key backup` and `srs ttl`: what the resolver needs to decode SRS recipients.
+    public var srs = SRSKeys()
 
     init(path: String) {
         self.path = path

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One recipient's expansion (upstream lka_session.c `lka_expand`, `lka_submit`; expand.c `expand_insert`;
 /// aliases.c `aliases_get`, `aliases_virtual_get`, `aliases_expand_include`; forward.c `forwards_get`).
 struct ExpansionSession {
@@ -55,7 +59,10 @@ struct ExpansionSession {
     var reason: String?
     var failed: Int?
     var deliveries: [Delivery] = []
+    var refusals: [DeliveryRefusal] = []
     var ruleTexts: [Int: String] = [:]
+    /// The envelope's recipient once SRS-decoded (before 7.3, only it was decoded; see `srsDecode`).
+    var envelopeRecipient: MailAddress?
     var nodeCount = 0
     /// Verdicts of earlier resolutions that this one may take instead of expanding a user again (`check`);
     /// nil for a real resolution, which always expands everything.
@@ -88,6 +95,7 @@ struct ExpansionSession {
     }
 
     var config: SMTPDConfig { resolver.config }
+    var version: SMTPDVersion { resolver.options.smtpdVersion }
 
     mutating func run(input: String) throws(TableError) -> Resolution {
         insert(XNode(kind: .address, payload: Array(recipient.user.utf8), domain: Array(recipient.domain.utf8)))
@@ -125,8 +133,8 @@ struct ExpansionSession {
         return Resolution(input: input, address: recipient.description, accepted: error == nil, reply: reply,
                           rule: rootRule.map { config.rules[$0].text },
                           action: rootRule.flatMap { config.rules[$0].actionName },
-                          nodes: out, deliveries: deliveries, failedNode: error == nil ? nil : failed,
-                          reason: error == nil ? nil : reason)
+                          nodes: out, deliveries: deliveries, refusals: error == nil ? refusals : [],
+                          failedNode: error == nil ? nil : failed, reason: error == nil ? nil : reason)
     }
 
     // MARK: expand.c
@@ -162,7 +170,11 @@ struct ExpansionSession {
         n.parent = currentParent
         if let p = currentParent {
             n.depth = nodes[p].depth + 1
-            if n.kind == .username, nodes[p].kind == .username, nodes[p].payload == n.payload { n.sameuser = true }
+            // strcmp: the parent's name stops at the NUL its cut tag left (`f2+tag` is `f2` by then).
+            if n.kind == .username, nodes[p].kind == .username,
+               nodes[p].payload.prefix(while: { $0 != 0 }).elementsEqual(n.payload.prefix(while: { $0 != 0 })) {
+                n.sameuser = true
+            }
         }
         let key = nodeKey(n)
         if let filed = comparable[key], filed.contains(where: { same(nodes[$0], n) }) {
@@ -355,11 +367,18 @@ struct ExpansionSession {
         case .include:
             return
         case .address:
-            let dest = MailAddress(user: String(decoding: xn.payload, as: UTF8.self),
+            var dest = MailAddress(user: String(decoding: xn.payload, as: UTF8.self),
                                    domain: String(decoding: xn.domain, as: UTF8.self))
+            var isInternal = xn.parent != nil
+            if let decoded = srsDecode(index) {
+                isInternal = true
+                // 6.8 matched the rules on the address as received and delivered the decoded one.
+                if version.has(.srsDecoding) { dest = decoded }
+            }
+            let xn = nodes[index]
             let matcher = RuleMatcher(tables: resolver.tables, sender: resolver.options.sender)
             let rule: Int
-            switch try matcher.match(dest, isInternal: xn.parent != nil) {
+            switch try matcher.match(dest, isInternal: isInternal) {
             case .none:
                 fail(.perm, why: "no match rule accepts \(dest) (from \(resolver.options.sender.source), "
                      + (xn.parent == nil ? "as received" : "produced by expansion, from local") + ")")
@@ -370,7 +389,7 @@ struct ExpansionSession {
             nodes[index].rule = rule
             guard let dsp = action(rule) else { fail(.perm, why: "the rule \(ruleText(rule)) rejects \(dest)"); return }
             if dsp.method == .relay {
-                deliveries.append(.relay(address: dest.description, action: dsp.name))
+                deliveries.append(.relay(address: xn.text, action: dsp.name))
             } else if let virtual = dsp.virtual {
                 currentRule = rule
                 currentParent = index
@@ -433,12 +452,13 @@ struct ExpansionSession {
             nodes[index].realuserUID = info.uid
             nodes[index].account = info.username
             if xn.sameuser, let p = xn.parent, nodes[p].forwarded { submit(index); return }
-            if let only = dsp.user, only != user { submit(index); return }
+            if version.has(.actionUserSkipsForwards), let only = dsp.user, only != user { submit(index); return }
             nodes[index].forwarded = true
             try forward(index, info: info, action: dsp)
 
         case .file, .filter:
-            if let p = xn.parent, nodes[p].realuser, nodes[p].realuserUID == 0 {
+            if version.has(.rootForwardRefusesFilesAndPipes), let p = xn.parent, nodes[p].realuser,
+               nodes[p].realuserUID == 0 {
                 fail(.temp, why: "files and pipes are refused in root's ~/.forward (\(xn.text))")
                 return
             }
@@ -457,6 +477,33 @@ struct ExpansionSession {
             message = xn.text
             if reason == nil { reason = "an error: entry" + (xn.table.map { " (\($0):\(xn.key ?? ""))" } ?? "") }
         }
+    }
+
+    /// lka_session.c's SRS step for an address node: with an `srs key` and an empty `MAIL FROM`, an
+    /// `SRS0=`/`SRS1=` address is decoded and replaces the node's. Since 7.3 the node's own address is
+    /// decoded (and the rules see the decoded one); before, the envelope's recipient, which only the first
+    /// node carries until it is decoded. Returns the decoded address.
+    private mutating func srsDecode(_ index: Int) -> MailAddress? {
+        guard config.srs.key != nil, resolver.options.sender.mailFrom.isEmpty else { return nil }
+        let candidate: MailAddress
+        if version.has(.srsDecoding) {
+            candidate = MailAddress(user: String(decoding: nodes[index].payload, as: UTF8.self),
+                                    domain: String(decoding: nodes[index].domain, as: UTF8.self))
+        } else {
+            candidate = envelopeRecipient ?? recipient
+        }
+        guard SRS.looksEncoded(Array(candidate.user.utf8)) else { return nil }
+        let now = resolver.options.now ?? Int64(time(nil))
+        guard let text = SRS.decode(Array(candidate.description.utf8), keys: config.srs, now: now),
+              let decoded = MailAddress(String(decoding: text, as: UTF8.self)) else {
+            nodes[index].lookups.append(ResolutionLookup(table: "srs", key: candidate.description, result: .invalid))
+            return nil
+        }
+        nodes[index].lookups.append(ResolutionLookup(table: "srs", key: candidate.description, result: .found))
+        nodes[index].payload = Array(decoded.user.utf8)
+        nodes[index].domain = Array(decoded.domain.utf8)
+        if !version.has(.srsDecoding) { envelopeRecipient = decoded }
+        return decoded
     }
 
     /// The parent's answer for `~/.forward` and `lka_session_forward_reply`.
@@ -497,24 +544,62 @@ struct ExpansionSession {
     private mutating func submit(_ index: Int) {
         guard let dsp = action(nodes[index].rule) else { return }
         let xn = nodes[index]
+        let delivery: Delivery
+        var uid: UInt32?
         switch xn.kind {
         case .username:
-            deliveries.append(.user(name: xn.account ?? xn.user, subaddress: xn.subaddress, action: dsp.name))
+            delivery = .user(name: xn.account ?? xn.user, subaddress: xn.subaddress, action: dsp.name)
+            uid = xn.realuserUID
         case .file, .filter:
             let parent = xn.parent.map { nodes[$0] }
             let user = parent.map { $0.realuser ? $0.user : resolver.options.smtpdUser } ?? resolver.options.smtpdUser
+            uid = parent.flatMap { $0.realuser ? $0.realuserUID : nil }
             if xn.kind == .file {
-                deliveries.append(.file(path: xn.text, user: user, action: dsp.name))
+                delivery = .file(path: xn.text, user: user, action: dsp.name)
             } else if xn.text.isEmpty {
                 // A bare `|` leaves the envelope's mda command empty, and mda.c then keeps the action's own
                 // delivery method: the action delivers as that user, as for a user of the userbase.
-                deliveries.append(.user(name: user, subaddress: "", action: dsp.name))
+                delivery = .user(name: user, subaddress: "", action: dsp.name)
             } else {
-                deliveries.append(.filter(command: xn.text, user: user, action: dsp.name))
+                delivery = .filter(command: xn.text, user: user, action: dsp.name)
             }
         default:
-            break
+            return
         }
+        deliveries.append(delivery)
+        if let message = mdaRefusal(delivery, userUID: uid, action: dsp) {
+            refusals.append(DeliveryRefusal(delivery: delivery, message: message))
+        }
+    }
+
+    /// smtpd.c `forkmda`'s refusal of root: the uid is the action's `user` (from the system's passwd) or
+    /// the delivery user's (from the userbase). Before 7.5 a command or file of a root `user` ran as the
+    /// delivery user instead, and only non-mbox actions were refused; since, a command or file as root is
+    /// refused by mbox actions too.
+    private func mdaRefusal(_ delivery: Delivery, userUID known: UInt32?, action dsp: ActionDeclaration) -> String? {
+        let name: String, runsCommand: Bool
+        switch delivery {
+        case .user(let n, _, _): name = n; runsCommand = false
+        case .file(_, let n, _), .filter(_, let n, _): name = n; runsCommand = true
+        case .relay: return nil
+        }
+        func userbaseUID() -> UInt32? {
+            if let known { return known }
+            let base: Userbase
+            if let ref = dsp.userbase, let t = try? resolver.tables.table(ref) { base = .table(name: ref.name, t) }
+            else { base = .system }
+            return (try? base.lookup(name))??.uid
+        }
+        var uid: UInt32?
+        if let only = dsp.user { uid = (try? Userbase.system.lookup(only))??.uid } else { uid = userbaseUID() }
+        let isMbox = dsp.method == .mbox
+        if version.has(.mdaRootMessage) {
+            guard uid == 0, !isMbox || runsCommand else { return nil }
+            return "MDA not allowed to deliver to: \(name)"
+        }
+        if uid == 0, runsCommand { uid = userbaseUID() }
+        guard uid == 0, !isMbox else { return nil }
+        return "not allowed to deliver to: \(name)"
     }
 }
 

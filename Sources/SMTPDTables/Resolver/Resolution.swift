@@ -85,6 +85,19 @@ public enum Delivery: Sendable, Equatable {
     case relay(address: String, action: String)
 }
 
+/// A queued delivery that smtpd's mda refuses (smtpd.c `forkmda`).
+public struct DeliveryRefusal: Sendable, Equatable {
+    /// The delivery, as in `Resolution.deliveries`.
+    public var delivery: Delivery
+    /// smtpd's message, e.g. `MDA not allowed to deliver to: root`.
+    public var message: String
+
+    public init(delivery: Delivery, message: String) {
+        self.delivery = delivery
+        self.message = message
+    }
+}
+
 /// What smtpd would answer for one recipient and what it would queue.
 public struct Resolution: Sendable, Equatable {
     /// The recipient as given.
@@ -103,6 +116,9 @@ public struct Resolution: Sendable, Equatable {
     public var nodes: [ResolutionNode]
     /// The deliveries smtpd would queue when accepted (what expansion had produced so far otherwise).
     public var deliveries: [Delivery]
+    /// Deliveries smtpd queues but its mda then refuses (a bounce after the `250`): a delivery as root
+    /// through anything but an mbox action, with the message smtpd logs and bounces with.
+    public var refusals: [DeliveryRefusal] = []
     /// The node whose expansion failed, if any.
     public var failedNode: Int?
     /// Why the recipient was refused, in words (the keys tried, the user missing from which userbase, the

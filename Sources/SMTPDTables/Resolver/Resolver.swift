@@ -27,6 +27,8 @@ public final class Resolver: Sendable {
         public var smtpdUser: String
         /// The smtpd release reproduced (how its tables are read; Versions.swift). Default: the newest.
         public var smtpdVersion: SMTPDVersion = .newest
+        /// The time SRS timestamps are checked against, in seconds since 1970 (nil: the current time).
+        public var now: Int64?
 
         /// smtpd's own name: the domain of bare recipients and a name of `for local`.
         public var hostname: String {

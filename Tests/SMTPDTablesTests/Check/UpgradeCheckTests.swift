@@ -54,4 +54,31 @@ import Testing
             #expect(refused.line == 4 && refused.severity == .error)
         }
     }
+
+    @Test func srsAndActionUserAcrossTheirReleases() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let conf = try TestSupport.write("""
+                srs key backup "older-secret"
+                srs key "the-secret"
+                table aliases file:\(dir)/aliases
+                action "l" mda "/bin/true" alias <aliases> user nobody
+                action "out" relay srs
+                match for local action "l"
+                match from any for any action "out"
+                """, to: "smtpd.conf", in: dir)
+            try TestSupport.write("root: nobody\n", to: "aliases", in: dir)
+            func codes(_ a: String, _ b: String) throws -> [String: Int] {
+                let f = UpgradeCheck(configPath: conf, from: try SMTPDVersion(a), to: try SMTPDVersion(b)).run()
+                #expect(!f.contains { $0.message.contains("secret") }, "the srs key is never shown")
+                return Dictionary(f.map { ($0.code, $0.line ?? 0) }, uniquingKeysWith: { a, _ in a })
+            }
+            let up = try codes("6.8", "7.6")
+            #expect(up["upgrade-srs"] == 2 && up["upgrade-action-user-forwards"] == 4, "\(up)")
+            // 7.3 to 7.4: SRS already decoded the new way, and `user` did not skip forwards yet.
+            let mid = try codes("7.3", "7.4")
+            #expect(mid["upgrade-srs"] == nil && mid["upgrade-action-user-forwards"] == nil)
+            let later = try codes("7.4", "7.5")
+            #expect(later["upgrade-srs"] == nil && later["upgrade-action-user-forwards"] == 4)
+        }
+    }
 }

@@ -13,6 +13,16 @@ struct DaemonCaseGenerator {
         /// `.forward` files: home folder name -> content.
         var forwards: [String: String] = [:]
         var recipients: [String] = []
+        /// smtpd.conf lines before the listener (`srs key ...`).
+        var settings: [String] = []
+        /// Options appended to the `local` action (`user nobody`).
+        var localActionOptions = ""
+        /// The `MAIL FROM` address of every transaction (empty for `<>`).
+        var mailFrom = ""
+        /// Userbase users besides `users` and `forwardUsers` (home under the scratch folder).
+        var extraUsers: [String] = []
+        /// A uid other than the default 1234, by user (0: root's powers).
+        var uids: [String: UInt32] = [:]
     }
 
     /// Users of the userbase (uid 1234, home under the scratch folder). `opensmtpd` is there because alias

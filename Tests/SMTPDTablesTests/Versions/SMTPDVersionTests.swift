@@ -39,15 +39,15 @@ struct SMTPDVersionTests {
     }
 
     @Test func featuresAreKeyedToTheirRelease() throws {
-        let v68 = try SMTPDVersion("6.8"), v75 = try SMTPDVersion("7.5"), v76 = try SMTPDVersion("7.6"),
+        let v68 = try SMTPDVersion("6.8"), v74 = try SMTPDVersion("7.4"), v75 = try SMTPDVersion("7.5"), v76 = try SMTPDVersion("7.6"),
             v77 = try SMTPDVersion("7.7"), v78 = try SMTPDVersion("7.8")
         #expect(!v68.has(.sharedLineParser) && v75.has(.sharedLineParser))
         #expect(!v75.has(.singleSeparator) && v76.has(.singleSeparator) && v76.has(.bracketKeys))
         #expect(v68.has(.ipv6SourceAddrname) && !v75.has(.ipv6SourceAddrname) && !v77.has(.ipv6SourceAddrname)
                 && v78.has(.ipv6SourceAddrname))
         #expect(v68.changes(upTo: v68).isEmpty)
-        #expect(Set(v75.changes(upTo: v76)) == [.singleSeparator, .bracketKeys, .procTextProtocol, .authService,
-                                                 .mdaRootMessage])
+        #expect(Set(v75.changes(upTo: v76)) == [.singleSeparator, .bracketKeys, .procTextProtocol, .authService])
+        #expect(!v74.has(.mdaRootMessage) && v75.has(.mdaRootMessage))
         #expect(!v68.has(.ipLiteralRelayed) && v75.has(.ipLiteralRelayed))
         #expect(TableLineParser.Grammar.makemap(v68) == .fparseln)
         #expect(TableLineParser.Grammar.makemap(v75) == .skipColonBlanks)
