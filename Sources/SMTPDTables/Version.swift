@@ -7,6 +7,7 @@
 
 import CBerkeleyDB
 
+/// What `--version` prints: the package version, the libdb linked and the smtpd semantics applied.
 public enum SMTPDTablesVersion {
     /// The package version. The Makefile extracts it with `sed` from the line below: keep it on one line.
     public static let package = "0.2.0"
