@@ -18,7 +18,9 @@ public func fuzzAddresses(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             check(decoded.count < 2048, "decoded SRS address too long")
         }
     }
-    if let m = MailAddress(text), !m.domain.isEmpty, !m.user.isEmpty, !m.user.contains("@") {
+    // (Printable ASCII: what a client can send in RCPT TO.)
+    if bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f }), let m = MailAddress(text), !m.domain.isEmpty, !m.user.isEmpty,
+       !m.user.contains("@") {
         let encoded = SRS.encode(sender: text, forwarderDomain: "f.test", key: keys.key!, now: 1_780_000_000)
         if encoded.hasPrefix("SRS0="), let back = SRS.decode(Array(encoded.utf8), keys: keys, now: 1_780_000_000) {
             check(String(decoding: back, as: UTF8.self) == "\(m.user)@\(m.domain)" || m.domain.contains("="),
