@@ -132,7 +132,19 @@ public enum MapBuilder {
             }
             attributes = AtomicFile.Attributes(mode: st.st_mode, owner: st.st_uid, group: st.st_gid)
         }
-        var bytes = try readSource(source)
+        var stoppedAtNUL = false
+        var bytes = try readSource(source, stoppedAtNUL: &stoppedAtNUL)
+        if stoppedAtNUL {
+            // The stream was read only through the line of its first NUL: refuse it, even where that line
+            // alone is valid (a NUL in a comment), rather than build a map from its first lines.
+            let line = bytes.prefix { $0 != 0 }.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            var head = bytes
+            let parsed = try TableLineParser.parseUpToFailure(&head, kind: type == .set ? .list : .mapping,
+                                                              path: source.name, grammar: .makemap(version))
+            if let failure = parsed.failure { throw upstreamMessage(failure, version: version) }
+            throw TableError(.invalidEntry, path: source.name, line: line, "invalid entry",
+                             detail: "NUL byte in line: a stream is read no further than its first NUL")
+        }
         let count: Int
         do {
             count = try AtomicFile.replace(output, attributes: attributes) { temporaryPath in
@@ -274,8 +286,8 @@ public enum MapBuilder {
     /// Reads the whole source; a shared non-blocking flock is held while reading (not on a terminal). Memory
     /// is bounded by the table size limit: a regular file over it is refused before reading, a stream (standard
     /// input, a FIFO or device named on purpose) when it passes it, and a stream holding a NUL byte (an invalid
-    /// line, so `/dev/zero` or `/dev/urandom`) is read only up to it, so the parser refuses that line at once.
-    static func readSource(_ source: Source) throws(TableError) -> [UInt8] {
+    /// line, so `/dev/zero` or `/dev/urandom`) is read only through that line (`stoppedAtNUL`), and refused.
+    static func readSource(_ source: Source, stoppedAtNUL: inout Bool) throws(TableError) -> [UInt8] {
         let name = source.name
         let fd: Int32
         switch source {
@@ -297,7 +309,7 @@ public enum MapBuilder {
             throw TableError(.format, path: name, "file too large for a table (\(limit) bytes at most)")
         }
         let bytes = try SystemFile.readBounded(fd: fd, name: name, limit: limit, sizeHint: regular ? Int(st.st_size) : 0,
-                                               what: "table", stopAtNUL: !regular)
+                                               what: "table", stopAtNUL: !regular, stoppedAtNUL: &stoppedAtNUL)
         if fd == 0 { _ = flock(fd, LOCK_UN) }
         return bytes
     }

@@ -129,6 +129,17 @@ enum SystemFile {
     static func readBounded(fd: Int32, name: String, limit: Int, sizeHint: Int = 0, what: String = "file",
                             stopAtNUL: Bool = false) throws(TableError) -> [UInt8]
     {
+        var stopped = false
+        return try readBounded(fd: fd, name: name, limit: limit, sizeHint: sizeHint, what: what,
+                               stopAtNUL: stopAtNUL, stoppedAtNUL: &stopped)
+    }
+
+    /// `readBounded`, saying whether the read stopped at a NUL byte: it then ends with the line that holds
+    /// the NUL (as far as the read that brought it), and the rest of the stream is unread, so the caller must
+    /// refuse the input even where that line is valid (a NUL in a comment).
+    static func readBounded(fd: Int32, name: String, limit: Int, sizeHint: Int = 0, what: String = "file",
+                            stopAtNUL: Bool, stoppedAtNUL: inout Bool) throws(TableError) -> [UInt8]
+    {
         let size = min(max(sizeHint, 0), limit)
         var failure: Int32 = 0
         var total = 0
@@ -161,7 +172,10 @@ enum SystemFile {
             }
             if n == 0 { break }
             if stopAtNUL, let nul = chunk[0..<n].firstIndex(of: 0) {
-                bytes.append(contentsOf: chunk[0...nul])
+                // Through the end of the NUL's line where this read holds it (`/dev/zero` has none).
+                stoppedAtNUL = true
+                let end = chunk[nul..<n].firstIndex(of: UInt8(ascii: "\n")) ?? (n - 1)
+                bytes.append(contentsOf: chunk[0...end])
                 break
             }
             bytes.append(contentsOf: chunk[0..<n])
