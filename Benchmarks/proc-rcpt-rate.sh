@@ -6,6 +6,7 @@
 #     ROOT      a root made by .ci/debian-root trixie (default /var/cache/smtpd-tables/roots/trixie)
 #     HELPERS   folder with the static table-idx (default .build-release/release, from `make`)
 #     SECONDS   per measurement (default 5); ENTRIES: table sizes (default 100000 10)
+#     KEEP=1    keeps the scratch folder (configurations, smtpd logs) for reading afterwards
 #
 # Tables (as Benchmarks/proc-pipe-rate.sh): N vdomains (a third `*.` patterns), matched by
 # `match for domain <vdomains>`, and N vusers (a tenth `@domain` catch-alls), matched by `match rcpt-to <vusers>`;
