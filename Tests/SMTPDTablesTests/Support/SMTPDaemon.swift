@@ -71,6 +71,8 @@ struct DebianRelease: Sendable, CustomStringConvertible {
     /// the folder gets a copy of the root's own programs and is bind-mounted over PATH_LIBEXEC in the private
     /// mount namespace, so the root itself is never changed.
     func command(_ command: [String], scratch: String, libexec: String? = nil) -> [String] {
+        // Outside the scratch folder the copy below would write into the root itself.
+        precondition(libexec.map { $0.hasPrefix(scratch + "/") } ?? true, "libexec \(libexec ?? "") is not in \(scratch)")
         guard let libexec else { return ["/bin/bash", Self.inRootScript, root ?? "/", scratch] + command }
         let overlay = "cp -an \"$1\"/. \"$2\"/ && mount --bind \"$2\" \"$1\" && shift 2 && exec \"$@\""
         return ["/bin/bash", Self.inRootScript, root ?? "/", scratch, "/bin/bash", "-c", overlay, "bash",
@@ -95,9 +97,18 @@ struct DebianRelease: Sendable, CustomStringConvertible {
         chmod(dir, 0o755)
         defer {
             try? FileManager.default.removeItem(atPath: dir)
-            if let root { rmdir(root + dir) }
+            if let root { Self.removeMountPoints(root + dir) }
         }
         return try body(dir)
+    }
+
+    /// Removes the empty folders `.ci/in-root` made in the root as mount points: `mountPoint` and, when a run's
+    /// scratch was a folder below the test's, those below it (deepest first). rmdir only: a folder that holds a
+    /// file stays.
+    private static func removeMountPoints(_ mountPoint: String) {
+        let below = (FileManager.default.subpaths(atPath: mountPoint) ?? []).sorted { $0.count > $1.count }
+        for path in below { rmdir(mountPoint + "/" + path) }
+        rmdir(mountPoint)
     }
 
     /// `smtpd -n -f CONF`: exit status and messages.
