@@ -66,10 +66,21 @@ struct DebianRelease: Sendable, CustomStringConvertible {
         return ".ci/in-root"
     }()
 
-    /// The arguments that run `command` in this release with `scratch` reachable at the same path.
-    func command(_ command: [String], scratch: String) -> [String] {
-        ["/bin/bash", Self.inRootScript, root ?? "/", scratch] + command
+    /// The arguments that run `command` in this release with `scratch` reachable at the same path. With
+    /// `libexec` (a folder inside `scratch`), its programs are added to smtpd's PATH_LIBEXEC for that run only:
+    /// the folder gets a copy of the root's own programs and is bind-mounted over PATH_LIBEXEC in the private
+    /// mount namespace, so the root itself is never changed.
+    func command(_ command: [String], scratch: String, libexec: String? = nil) -> [String] {
+        // Outside the scratch folder the copy below would write into the root itself.
+        precondition(libexec.map { $0.hasPrefix(scratch + "/") } ?? true, "libexec \(libexec ?? "") is not in \(scratch)")
+        guard let libexec else { return ["/bin/bash", Self.inRootScript, root ?? "/", scratch] + command }
+        let overlay = "cp -an \"$1\"/. \"$2\"/ && mount --bind \"$2\" \"$1\" && shift 2 && exec \"$@\""
+        return ["/bin/bash", Self.inRootScript, root ?? "/", scratch, "/bin/bash", "-c", overlay, "bash",
+                Self.libexecDirectory, libexec] + command
     }
+
+    /// Debian's PATH_LIBEXEC (trixie's and sid's smtpd run `table-NAME` from there).
+    static let libexecDirectory = "/usr/libexec/opensmtpd"
 
     /// Runs `command` to completion in this release.
     @discardableResult
@@ -86,9 +97,18 @@ struct DebianRelease: Sendable, CustomStringConvertible {
         chmod(dir, 0o755)
         defer {
             try? FileManager.default.removeItem(atPath: dir)
-            if let root { rmdir(root + dir) }
+            if let root { Self.removeMountPoints(root + dir) }
         }
         return try body(dir)
+    }
+
+    /// Removes the empty folders `.ci/in-root` made in the root as mount points: `mountPoint` and, when a run's
+    /// scratch was a folder below the test's, those below it (deepest first). rmdir only: a folder that holds a
+    /// file stays.
+    private static func removeMountPoints(_ mountPoint: String) {
+        let below = (FileManager.default.subpaths(atPath: mountPoint) ?? []).sorted { $0.count > $1.count }
+        for path in below { rmdir(mountPoint + "/" + path) }
+        rmdir(mountPoint)
     }
 
     /// `smtpd -n -f CONF`: exit status and messages.
@@ -112,11 +132,14 @@ final class SMTPDaemon {
 
     /// Starts `smtpd -d -f CONF` (CONF inside `scratch`, which the config's `@PORT@` must not need: pass
     /// the port chosen by `freePort()`), and waits until it accepts connections.
-    init(_ release: DebianRelease, conf: String, port: UInt16, scratch: String, extraArguments: [String] = []) throws {
+    /// With `libexec`, the programs there are in smtpd's PATH_LIBEXEC (see `DebianRelease.command`).
+    init(_ release: DebianRelease, conf: String, port: UInt16, scratch: String, extraArguments: [String] = [],
+         libexec: String? = nil) throws {
         self.release = release
         self.port = port
         logPath = scratch + "/smtpd.log"
-        let args = release.command(["/usr/sbin/smtpd", "-d", "-f", conf] + extraArguments, scratch: scratch)
+        let args = release.command(["/usr/sbin/smtpd", "-d", "-f", conf] + extraArguments, scratch: scratch,
+                                   libexec: libexec)
         process = Process()
         process.executableURL = URL(fileURLWithPath: args[0])
         process.arguments = Array(args.dropFirst())
@@ -147,6 +170,28 @@ final class SMTPDaemon {
     }
 
     var isRunning: Bool { process.isRunning }
+
+    /// smtpd's parent process: the shell chain of `.ci/in-root` execs into it.
+    var pid: pid_t { process.processIdentifier }
+
+    /// Runs `smtpctl ARGS` in the daemon's own mount namespace and root, where its control socket is.
+    func control(_ arguments: [String]) throws -> ProcessResult {
+        let nsenter = try #require(TestSupport.system("nsenter"), "needs nsenter")
+        return try TestSupport.run(nsenter, ["-t", String(pid), "-m", "-r", "/usr/sbin/smtpctl"] + arguments,
+                                   timeout: 30)
+    }
+
+    /// The processes of this machine whose command line (argv, NUL-separated) is exactly `argv`.
+    static func processes(withArguments argv: [String]) -> [pid_t] {
+        let want = Data((argv.joined(separator: "\0") + "\0").utf8)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name in
+            guard let pid = pid_t(name), FileManager.default.contents(atPath: "/proc/\(name)/cmdline") == want else {
+                return nil
+            }
+            return pid
+        }
+    }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
@@ -241,7 +286,8 @@ final class SMTPClient {
 
     func command(_ c: String) -> String {
         let bytes = Array((c + "\r\n").utf8)
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // MSG_NOSIGNAL: a daemon that closed the connection is a reply of "(no reply)", not a SIGPIPE.
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         return reply()
     }
 }

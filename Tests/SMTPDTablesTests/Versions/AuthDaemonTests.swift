@@ -11,7 +11,7 @@ import Testing
 struct AuthDaemonTests {
     static let releases = DebianRelease.available.filter { $0.version.has(.listenerTLSOptions) }.map(\.suite)
 
-    struct Login { var user: String; var password: String }
+    typealias Login = AuthDaemonRunner.Login
 
     /// The passwd file (lines) and the logins to try.
     static func corpus() throws -> (lines: [String], logins: [Login]) {
@@ -36,31 +36,6 @@ struct AuthDaemonTests {
         return (lines, logins)
     }
 
-    /// The client, in the root's python3 (smtplib with STARTTLS, certificate not verified: it is self-signed).
-    static let client = """
-        import json, smtplib, ssl, sys
-        port, mech = int(sys.argv[1]), sys.argv[2]
-        logins = json.load(open(sys.argv[3]))
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        for user, password in logins:
-            s = smtplib.SMTP("127.0.0.1", port, timeout=20)
-            s.starttls(context=ctx)
-            s.ehlo("client.test")
-            try:
-                s.user, s.password = user, password
-                s.auth(mech, getattr(s, "auth_" + mech.lower()), initial_response_ok=True)
-                code = 235
-            except smtplib.SMTPAuthenticationError as e:
-                code = e.smtp_code
-            except smtplib.SMTPException as e:
-                code = -1
-            print(code, flush=True)
-            try: s.quit()
-            except Exception: pass
-        """
-
     @Test("235/535 as verify predicts", .enabled(if: !releases.isEmpty, "needs root and a trixie or sid root"),
           .enabled(if: TestSupport.system("openssl") != nil, "needs openssl for the test certificate"),
           .disabled(if: TestSupport.underSanitizer, "process-level; the plain run covers it"),
@@ -69,27 +44,8 @@ struct AuthDaemonTests {
         let release = try #require(DebianRelease.named(suite))
         let (lines, logins) = try Self.corpus()
         try release.withScratch { dir in
-            let made = try TestSupport.run(TestSupport.system("openssl") ?? "", [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem",
-                "-out", dir + "/cert.pem", "-subj", "/CN=mail.test", "-days", "30"])
-            try #require(made.status == 0, "openssl: \(made.stderr)")
-            chmod(dir + "/key.pem", 0o600)
             let passwd = try TestSupport.write(lines.joined(separator: "\n") + "\n", to: "passwd", in: dir)
             chmod(passwd, 0o644)
-            let port = SMTPDaemon.freePort()
-            let conf = try TestSupport.write("""
-                table passwd file:\(passwd)
-                pki mail.test cert "\(dir)/cert.pem"
-                pki mail.test key "\(dir)/key.pem"
-                listen on 127.0.0.1 port \(port) tls pki mail.test auth <passwd>
-                action "l" mbox
-                match for local action "l"
-
-                """, to: "smtpd.conf", in: dir)
-            let script = try TestSupport.write(Self.client, to: "client.py", in: dir)
-            let data = try JSONSerialization.data(withJSONObject: logins.map { [$0.user, $0.password] })
-            try data.write(to: URL(fileURLWithPath: dir + "/logins.json"))
-
             // Our prediction: the credentials lookup at this release, then the hash check.
             let table = try Table("file:" + passwd, options: TableOptions(version: release.version))
             let ours: [Bool] = try logins.map { login in
@@ -97,17 +53,11 @@ struct AuthDaemonTests {
                 guard let c = try? Credentials(key: m.keyBytes, value: v) else { return false }
                 return c.accepts(password: login.password)
             }
-
-            let daemon = try SMTPDaemon(release, conf: conf, port: port, scratch: dir)
-            defer { daemon.stop() }
+            let codes = try AuthDaemonRunner.codes(release, dir: dir, table: "file:" + passwd, logins: logins)
             var differences: [String] = []
             var accepted = 0
-            for mechanism in ["PLAIN", "LOGIN"] {
-                let r = try release.run(["/usr/bin/python3", script, String(port), mechanism, dir + "/logins.json"],
-                                        scratch: dir, timeout: 120)
-                let codes = r.stdout.split(separator: "\n").compactMap { Int($0) }
-                try #require(codes.count == logins.count, "\(mechanism): \(r.stdout) \(r.stderr)\n\(daemon.log.suffix(2000))")
-                for (i, code) in codes.enumerated() {
+            for (mechanism, list) in codes.sorted(by: { $0.key < $1.key }) {
+                for (i, code) in list.enumerated() {
                     let want = ours[i] ? 235 : 535
                     if code == 235 { accepted += 1 }
                     if code != want {
