@@ -97,7 +97,7 @@ public struct UpgradeCheck: Sendable {
             if case .lines(let lines) = ForwardFile.open(directory: root.directory, uid: 0),
                lines.contains(where: { line in
                    line.split(separator: UInt8(ascii: ",")).contains { element in
-                       let e = element.drop { $0 == 32 || $0 == 9 }
+                       let e = element.drop(while: isBlank)
                        return e.first == UInt8(ascii: "|") || e.first == UInt8(ascii: "/")
                    }
                }) {

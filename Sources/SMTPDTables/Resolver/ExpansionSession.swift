@@ -435,9 +435,7 @@ struct ExpansionSession {
                 nodes[index].subaddress = String(decoding: xn.payload[(cut + 1)...], as: UTF8.self)
             }
             let user = nodes[index].user
-            let userbase: Userbase
-            if let ref = dsp.userbase { userbase = .table(name: ref.name, try resolver.tables.table(ref)) }
-            else { userbase = .system }
+            let userbase = try self.userbase(of: dsp)
             let base: String
             if let ref = dsp.userbase { base = "the userbase <\(ref.name)>" } else { base = "the system's passwd database" }
             let info: UserInfo?
@@ -540,6 +538,12 @@ struct ExpansionSession {
         }
     }
 
+    /// The action's `userbase <table>`, else the system's passwd database.
+    private func userbase(of dsp: ActionDeclaration) throws(TableError) -> Userbase {
+        guard let ref = dsp.userbase else { return .system }
+        return .table(name: ref.name, try resolver.tables.table(ref))
+    }
+
     /// lka_session.c `lka_submit`.
     private mutating func submit(_ index: Int) {
         guard let dsp = action(nodes[index].rule) else { return }
@@ -585,10 +589,7 @@ struct ExpansionSession {
         }
         func userbaseUID() -> UInt32? {
             if let known { return known }
-            let base: Userbase
-            if let ref = dsp.userbase, let t = try? resolver.tables.table(ref) { base = .table(name: ref.name, t) }
-            else { base = .system }
-            return (try? base.lookup(name))??.uid
+            return (try? userbase(of: dsp).lookup(name))??.uid
         }
         var uid: UInt32?
         if let only = dsp.user { uid = (try? Userbase.system.lookup(only))??.uid } else { uid = userbaseUID() }

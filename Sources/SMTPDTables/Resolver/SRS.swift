@@ -126,12 +126,11 @@ public enum SRS {
         return String(decoding: chars, as: UTF8.self)
     }
 
+    /// strncasecmp(bytes, prefix, n) == 0.
     private static func hasPrefix(_ bytes: [UInt8], _ prefix: String) -> Bool {
         let p = Array(prefix.utf8)
-        return bytes.count >= p.count && zip(bytes, p).allSatisfy { asciiLower($0) == asciiLower($1) }
+        return bytes.count >= p.count && asciiCaseEqual(bytes.prefix(p.count), p)
     }
-
-    private static func asciiLower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
 }
 
 /// SHA-1 (FIPS 180-4), for SRS's hashes only: smtpd signs SRS addresses with it.
