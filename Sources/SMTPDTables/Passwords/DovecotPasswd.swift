@@ -78,15 +78,16 @@ public enum DovecotPasswords {
     }
 
     /// Whether Dovecot would accept `password` for a user whose passwd-file password field is `field`,
-    /// with `defaultScheme` as the passdb's default scheme.
+    /// with `defaultScheme` as the passdb's default scheme (nil: `version.defaultPasswordScheme`, the one a
+    /// configuration that names none gets).
     ///
     /// CRYPT, DES-CRYPT, SHA256-CRYPT and SHA512-CRYPT hand the stored hash to crypt(3), whatever its
     /// method; BLF-CRYPT accepts only `$2...` hashes; MD5-CRYPT only `$1$` ones; PLAIN, CLEAR and
     /// CLEARTEXT compare the text (in constant time). Every other scheme is `.unsupportedScheme`.
     /// An empty stored hash never matches a crypt scheme.
-    public static func verify(password: [UInt8], field: String, defaultScheme: String = "CRYPT",
+    public static func verify(password: [UInt8], field: String, defaultScheme: String? = nil,
                               version: DovecotVersion = .v2_3) -> PasswordVerdict {
-        let (scheme, stored) = self.scheme(of: field, defaultScheme: defaultScheme)
+        let (scheme, stored) = self.scheme(of: field, defaultScheme: defaultScheme ?? version.defaultPasswordScheme)
         let storedBytes = Array(stored.utf8)
         if version.refusesWeakSchemes, let weak = weakScheme(scheme, stored: storedBytes) { return .weakScheme(weak) }
         switch scheme {
@@ -103,13 +104,13 @@ public enum DovecotPasswords {
     }
 
     /// `verify(password:field:defaultScheme:version:)` for a text password.
-    public static func verify(password: String, field: String, defaultScheme: String = "CRYPT",
+    public static func verify(password: String, field: String, defaultScheme: String? = nil,
                               version: DovecotVersion = .v2_3) -> PasswordVerdict {
         verify(password: Array(password.utf8), field: field, defaultScheme: defaultScheme, version: version)
     }
 
     /// Whether Dovecot would accept `password` for `entry`; an entry without a password field is rejected.
-    public static func verify(password: [UInt8], entry: DovecotPasswdEntry, defaultScheme: String = "CRYPT",
+    public static func verify(password: [UInt8], entry: DovecotPasswdEntry, defaultScheme: String? = nil,
                               version: DovecotVersion = .v2_3) -> PasswordVerdict {
         guard let field = entry.password else { return .rejected }
         return verify(password: password, field: field, defaultScheme: defaultScheme, version: version)

@@ -3,10 +3,11 @@ import Testing
 @testable import SMTPDTables
 
 /// `verify`'s Dovecot verdict against the real `doveadm auth test`, through Dovecot 2.3 (this machine) and 2.4
-/// (the trixie root): a private instance per release with one passwd-file passdb (`BLF-CRYPT` default, as in
-/// the seed setup) over a generated seed-style shared passwd file, tried with generated logins. Every login's
+/// (the trixie root): a private instance per release with one passwd-file passdb over a generated seed-style shared
+/// passwd file, tried with generated logins; once with the seed setup's `BLF-CRYPT` default scheme, once with none
+/// named (the release's own default: CRYPT on 2.3, PLAIN on 2.4). Every login's
 /// accept or refuse must be what `DovecotPasswords.entry(forLogin:in:)` and `verify(..., version:)` predict.
-@Suite("Dovecot verdicts against doveadm auth test")
+@Suite("Dovecot verdicts against doveadm auth test", .serialized)
 struct DovecotDaemonTests {
     static let releases = DovecotRelease.available.map(\.suite)
 
@@ -18,15 +19,16 @@ struct DovecotDaemonTests {
 
     @Test("accept/refuse as verify predicts", .enabled(if: !releases.isEmpty, "needs root and Dovecot (machine or trixie root)"),
           .disabled(if: TestSupport.underSanitizer, "process-level; the plain run covers it"),
-          .timeLimit(.minutes(5)), arguments: releases)
-    func sameVerdicts(_ suite: String) throws {
+          .timeLimit(.minutes(5)), arguments: releases, ["BLF-CRYPT", "(none)"])
+    func sameVerdicts(_ suite: String, _ schemeArgument: String) throws {
+        let scheme = schemeArgument == "(none)" ? nil : schemeArgument
         let release = try #require(DovecotRelease.named(suite))
         print("DovecotDaemonTests: seed \(Self.seed) (SMTPD_TABLES_SEED=\(Self.seed) to replay)")
         var generator = DovecotCaseGenerator(seed: Self.seed)
         let corpus = try generator.corpus()
         try release.withScratch { dir in
             let passwd = try TestSupport.write(corpus.lines.joined(separator: "\n") + "\n", to: "passwd", in: dir)
-            let conf = try TestSupport.write(release.privateConfig(passwdFile: passwd, scheme: "BLF-CRYPT", scratch: dir),
+            let conf = try TestSupport.write(release.privateConfig(passwdFile: passwd, scheme: scheme, scratch: dir),
                                              to: "dovecot.conf", in: dir)
             let logins = corpus.logins.map { (user: $0.user, password: $0.password) }
             let (statuses, log) = try release.authTest(conf: conf, logins: logins, scratch: dir)
@@ -37,7 +39,7 @@ struct DovecotDaemonTests {
             for (i, login) in corpus.logins.enumerated() {
                 let ours: PasswordVerdict = DovecotPasswords.entry(forLogin: login.user, in: corpus.lines)
                     .map { DovecotPasswords.verify(password: Array(login.password.utf8), entry: $0,
-                                                   defaultScheme: "BLF-CRYPT", version: release.version) } ?? .rejected
+                                                   defaultScheme: scheme, version: release.version) } ?? .rejected
                 let status = statuses[i]
                 let theirs: PasswordVerdict
                 switch status {
@@ -52,9 +54,10 @@ struct DovecotDaemonTests {
                 if theirs != ours { differences.append("\(login.what): Dovecot \(theirs), we \(ours) (exit \(status))") }
             }
             let n = corpus.logins.count
-            print("dovecot \(release.version): \(n - differences.count) of \(n) agree (\(release); \(corpus.lines.count) "
+            print("dovecot \(release.version): \(n - differences.count) of \(n) agree (\(release), default scheme "
+                + "\(scheme ?? "not named"); \(corpus.lines.count) "
                 + "passwd lines, \(accepted) accepted, \(weakRefused) refused as weak; seed \(Self.seed))")
-            #expect(differences.isEmpty, "\(release), seed \(Self.seed):\n\(differences.joined(separator: "\n"))")
+            #expect(differences.isEmpty, "\(release), scheme \(schemeArgument), seed \(Self.seed):\n\(differences.joined(separator: "\n"))")
             // The corpus must reach both verdicts, and at 2.4 the weak-scheme refusal.
             #expect(accepted > 0 && accepted < n)
             #expect((weakRefused > 0) == release.version.refusesWeakSchemes, "\(weakRefused) weak refusals")
@@ -116,7 +119,7 @@ struct DovecotCaseGenerator {
     }
 
     enum Form: CaseIterable {
-        case bare, trailingFields, fullFields, blankAfterColon, crlf, capitals, duplicate
+        case bare, trailingFields, fullFields, blankAfterColon, tabAfterColon, trailingBlank, crlf, capitals, duplicate
     }
 
     mutating func password() -> String {
@@ -198,6 +201,8 @@ struct DovecotCaseGenerator {
             case .trailingFields: lines.append("\(user):\(f)::::::")
             case .fullFields: lines.append("\(user):\(f):1000:1000::/home/\(user)::userdb_quota_rule=*:storage=1G")
             case .blankAfterColon: lines.append("\(user): \(f)")
+            case .tabAfterColon: lines.append("\(user):\t\(f)")
+            case .trailingBlank: lines.append("\(user):\(f) ")
             case .crlf: lines.append("\(user):\(f)\r")
             case .capitals:
                 user = user.split(separator: "@").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: "@")
