@@ -39,7 +39,7 @@ public struct DovecotConfig: Sendable, Equatable {
     /// The syntax the configuration is written in: 2.4 when its first setting is `dovecot_config_version`
     /// (which 2.4 requires and 2.3 does not know), else 2.3.
     public var syntax: DovecotVersion
-    /// The first setting, where a 2.4 configuration must have `dovecot_config_version`.
+    /// The first setting, section or `!include`, where a 2.4 configuration must have `dovecot_config_version`.
     public var firstSetting: Place?
     /// The passwd-file passdbs, in order.
     public var passwdFilePassdbs: [PasswdFilePassdb]
@@ -138,6 +138,8 @@ public struct DovecotConfig: Sendable, Equatable {
         mutating func apply(_ line: Line, place: Place, depth: Int) throws(TableError) {
             switch line {
             case .include(let target, let optional):
+                // 2.4 wants dovecot_config_version before anything, an !include too (it names the !include line).
+                if firstSetting == nil { firstSetting = ("!include", place) }
                 var full = target
                 if !target.hasPrefix("/"), let slash = place.file.lastIndex(of: "/") {
                     full = String(place.file[...slash]) + target
