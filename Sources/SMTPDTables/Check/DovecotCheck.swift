@@ -127,6 +127,11 @@ public struct DovecotCheck {
                            + (table != nil ? " (smtpd skips the blank and accepts the password)" : ""))
                 continue
             }
+            if field.last == " " || field.last == "\t" {
+                report(.error, "dovecot-blank-password-field",
+                       "a blank at the end of the password field is part of it for Dovecot, so Dovecot refuses every password")
+                continue
+            }
             let (effective, stored) = DovecotPasswords.scheme(of: field, defaultScheme: scheme)
             let storedBytes = Array(stored.utf8)
             if !dovecot.allowsWeakSchemes, let weak = DovecotPasswords.weakScheme(effective, stored: storedBytes) {
@@ -139,11 +144,12 @@ public struct DovecotCheck {
                            "weak scheme \(weak): Dovecot \(version) accepts it, but it is refused after upgrading to 2.4 "
                                + "(unless auth_allow_weak_schemes = yes); give the user a new bcrypt hash (smtpd-tables encrypt)")
                 }
-                continue
+                if version.refusesWeakSchemes { continue }
             }
             let analysis = HashAnalysis(storedBytes)
-            let isCryptHash = [.bcrypt, .sha512Crypt, .sha256Crypt, .yescrypt, .gostYescrypt, .md5Crypt, .desCrypt,
-                               .bsdiCrypt, .scrypt].contains(analysis.format)
+            // `$...` hashes only: a DES hash looks like 13 characters of clear text.
+            let isCryptHash = [.bcrypt, .sha512Crypt, .sha256Crypt, .yescrypt, .gostYescrypt, .md5Crypt, .scrypt]
+                .contains(analysis.format)
             let explicit = HashAnalysis.splitSchemePrefix(Array(field.utf8)) != nil
             switch effective {
             case "BLF-CRYPT" where !stored.hasPrefix("$2"), "MD5-CRYPT" where !stored.hasPrefix("$1$"):
@@ -157,11 +163,17 @@ public struct DovecotCheck {
                        "the passdb's default scheme is \(schemeOrigin), so Dovecot compares passwords with this "
                            + "\(analysis.format.rawValue) hash as clear text and refuses every one; set "
                            + (version >= .v2_4 ? "default_password_scheme" : "scheme=") + " to BLF-CRYPT or CRYPT")
+            case "CRYPT" where !analysis.cryptCanVerify, "DES-CRYPT" where !analysis.cryptCanVerify,
+                 "SHA256-CRYPT" where !analysis.cryptCanVerify, "SHA512-CRYPT" where !analysis.cryptCanVerify:
+                let origin = explicit ? "its {\(effective)} prefix" : "the passdb's default scheme \(schemeOrigin)"
+                report(.error, "dovecot-scheme-mismatch",
+                       "\(origin) hands the field to crypt(3), which cannot check it (\(analysis.format.rawValue)): "
+                           + "Dovecot refuses every password")
             default: break
             }
-            if explicit, table == nil, let name = analysis.dovecotScheme {
+            if explicit, table == nil {
                 report(.note, "dovecot-scheme-prefix",
-                       "the {\(name)} prefix is fine for Dovecot, but smtpd's auth could not use this line")
+                       "the {\(effective)} prefix is fine for Dovecot, but smtpd's auth could not use this line")
             }
         }
     }
