@@ -19,6 +19,7 @@ public struct DovecotCheck {
     /// The smtpd configuration, to tell which passwd files smtpd's listeners also use.
     public let smtpd: SMTPDConfig?
 
+    /// A check of `dovecot` at `version`; `smtpd` (nil: none) tells which passwd files smtpd's listeners also read.
     public init(dovecot: DovecotConfig, version: DovecotVersion, smtpd: SMTPDConfig?) {
         self.dovecot = dovecot
         self.version = version

@@ -14,8 +14,11 @@ import Musl
 public struct DovecotConfig: Sendable, Equatable {
     /// A place in a configuration file.
     public struct Place: Sendable, Equatable, CustomStringConvertible {
+        /// The file, as named (an included file: the including file's folder and the name written).
         public var file: String
+        /// The 1-based line (of a continued line, its first).
         public var line: Int
+        /// `FILE:LINE`.
         public var description: String { "\(file):\(line)" }
     }
 
@@ -100,7 +103,9 @@ public struct DovecotConfig: Sendable, Equatable {
         var files: [String] = []
 
         mutating func read(_ path: String, depth: Int, optional: Bool) throws(TableError) {
+            // A file that includes itself (directly or through a glob) would never end, or fan out without bound.
             guard depth < 20 else { throw TableError(.config, path: path, "!include nested too deeply (a loop?)") }
+            guard files.count < 1000 else { throw TableError(.config, path: path, "more than 1000 included files (a loop?)") }
             let bytes: [UInt8]
             do { bytes = try SystemFile.readRegular(path, what: "Dovecot configuration") } catch {
                 if optional, error.kind == .io { return }

@@ -106,6 +106,10 @@ struct DovecotConfigTests {
             #expect(c.files == [main, dir + "/conf.d/10-auth.conf", dir + "/conf.d/20-passdb.conf"])
             #expect(c.passwdFilePassdbs.first?.place == .init(file: dir + "/conf.d/20-passdb.conf", line: 1))
             #expect(c.firstSetting == .init(file: main, line: 1))   // where 2.4 wants dovecot_config_version
+            // An include loop through a glob ends with an error, not a hang.
+            try TestSupport.write("!include *.loop\n", to: "a.loop", in: dir)
+            try TestSupport.write("!include *.loop\n", to: "b.loop", in: dir)
+            #expect(throws: TableError.self) { try DovecotConfig.load(path: dir + "/a.loop") }
             try TestSupport.write("!include nope.conf\n", to: "bad.conf", in: dir)
             #expect(throws: TableError.self) { try DovecotConfig.load(path: dir + "/bad.conf") }
         }
