@@ -116,13 +116,16 @@ public enum DovecotPasswords {
         return verify(password: password, field: field, defaultScheme: defaultScheme, version: version)
     }
 
-    /// The weak scheme (DovecotVersion.weakSchemes) a field's scheme and hash amount to: a CRYPT or
-    /// DES-CRYPT field with a DES hash (13 characters, no `$`) is DES-CRYPT, one with `$1$` is MD5-CRYPT.
+    /// The weak scheme (DovecotVersion.weakSchemes) a field's scheme and hash amount to, as Dovecot 2.4.1 decides
+    /// (seen with `doveadm auth test`): DES-CRYPT always, whatever the hash; CRYPT with a `$1$` hash is MD5-CRYPT,
+    /// and with any other text of two characters or more that does not start with `$` (a DES hash, BSDi's `_...`,
+    /// a DES hash with a blank after it, clear text, `!locked`) DES-CRYPT; CRYPT with a `$...` hash or a single
+    /// character is not weak.
     static func weakScheme(_ scheme: String, stored: [UInt8]) -> String? {
         var effective = scheme
-        if scheme == "CRYPT" || scheme == "DES-CRYPT" {
+        if scheme == "CRYPT" {
             if stored.starts(with: Array("$1$".utf8)) { effective = "MD5-CRYPT" }
-            else if stored.first != UInt8(ascii: "$"), stored.count == 13 { effective = "DES-CRYPT" }
+            else if stored.first != UInt8(ascii: "$"), stored.count >= 2 { effective = "DES-CRYPT" }
             else { return nil }
         }
         return DovecotVersion.weakSchemes.contains(effective) ? effective : nil

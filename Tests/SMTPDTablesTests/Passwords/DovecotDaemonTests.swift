@@ -115,7 +115,8 @@ struct DovecotCaseGenerator {
     enum Hash: CaseIterable {
         case bcrypt2b, bcrypt2y, bcrypt2a, sha512, sha256, md5, des, yescrypt
         case blfPrefix, blfLowerPrefix, sha512Prefix, sha256Prefix, plainPrefix, md5Prefix, cryptDES, cryptYescrypt
-        case blfOverSHA512, sha512OverBcrypt, md5OverBcrypt, plainBare, emptyField, noField
+        case blfOverSHA512, sha512OverBcrypt, md5OverBcrypt, desOverSHA512, cryptPlain, cryptBSDi, plainBare
+        case emptyField, noField
     }
 
     enum Form: CaseIterable {
@@ -175,6 +176,9 @@ struct DovecotCaseGenerator {
         case .blfOverSHA512: return "{BLF-CRYPT}" + (try sha512())
         case .sha512OverBcrypt: return "{SHA512-CRYPT}" + (try bcrypt())
         case .md5OverBcrypt: return "{MD5-CRYPT}" + (try bcrypt())
+        case .desOverSHA512: return "{DES-CRYPT}" + (try sha512())
+        case .cryptPlain: return "{CRYPT}" + password
+        case .cryptBSDi: return "{CRYPT}" + (try crypted(password, setting: "_J9..abcd"))
         case .plainBare: return password
         case .emptyField: return ""
         case .noField: return ""
