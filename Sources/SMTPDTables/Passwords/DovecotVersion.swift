@@ -41,7 +41,7 @@ public enum DovecotVersion: String, Sendable, CaseIterable, Comparable, CustomSt
     public var refusesWeakSchemes: Bool { self >= .v2_4 }
 
     /// The schemes Dovecot 2.4 refuses by default ("Weak password scheme 'X' used and refused"), as seen with
-    /// `doveadm auth test` on 2.4.1: a CRYPT field holding a DES hash counts as DES-CRYPT.
+    /// `doveadm auth test` on 2.4.1; a CRYPT field not starting with `$` counts as DES-CRYPT (see DovecotPasswords).
     public static let weakSchemes: Set<String> = [
         "DES-CRYPT", "MD5-CRYPT", "MD5", "SMD5", "PLAIN-MD5", "PLAIN-MD4", "LDAP-MD5", "LANMAN", "NTLM", "RPA",
     ]
