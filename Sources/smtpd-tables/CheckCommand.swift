@@ -13,7 +13,10 @@ struct CheckCommand: ParsableCommand {
             patterns that do not match what they seem to; db files older than their source; stale temporary \
             files of killed makemap runs; and what smtpd -n refuses: every configuration error (all of them, \
             not only the first), table files, listener interfaces and addresses, pki certificate and key \
-            files, plus mda programs that are not executable and (as notes) lmtp sockets that do not exist yet. Never prints a password or a hash. \
+            files, plus mda programs that are not executable and (as notes) lmtp sockets that do not exist yet. \
+            With --dovecot-conf, also Dovecot's side of a shared passwd file: user names with capitals, blanks \
+            after the colon, hashes the passdb's scheme cannot check, weak schemes Dovecot 2.4 refuses, and a \
+            configuration in the other release's syntax. Never prints a password or a hash. \
             Exit status: 0 clean (notes only), 1 findings, 2 errors (the configuration cannot be read; each \
             error on standard error, and with --json as findings of code config).
             """)
@@ -23,6 +26,17 @@ struct CheckCommand: ParsableCommand {
     var file: String = "/etc/smtpd.conf"
 
     @OptionGroup var versionOptions: VersionOptions
+
+    @Option(name: .customLong("dovecot-conf"), help: ArgumentHelp(
+        "Also check this Dovecot configuration (2.3 or 2.4 syntax, !include followed) and the passwd files of its "
+            + "passwd-file passdbs, above all those smtpd's auth also reads.", valueName: "file"),
+            completion: .file())
+    var dovecotConf: String?
+
+    @Option(name: .customLong("dovecot-version"), help: ArgumentHelp(
+        "The Dovecot release to check against with --dovecot-conf, 2.3 or 2.4 (default: the installed "
+            + "dovecot's, else 2.4).", valueName: "X.Y"))
+    var dovecotVersion: DovecotVersion?
 
     @Flag(help: "Print JSON: one array with an object per finding (see smtpd-tables(8), JSON OUTPUT).")
     var json = false
@@ -74,6 +88,19 @@ struct CheckCommand: ParsableCommand {
             findings.insert(contentsOf: tableErrors, at: 0)
         }
         findings += DaemonStartChecks.findings(config)
+        if let dovecotConf {
+            let dovecot: DovecotConfig
+            do { dovecot = try DovecotConfig.load(path: dovecotConf) } catch {
+                Output.warn(error.description)
+                throw ExitCode(2)
+            }
+            let release = DovecotVersion.select(option: dovecotVersion).version
+            // After smtpd's findings, in the order of file and line.
+            let ordered = DovecotCheck(dovecot: dovecot, version: release, smtpd: config).run().enumerated().sorted {
+                ($0.element.file ?? "", $0.element.line ?? 0, $0.offset) < ($1.element.file ?? "", $1.element.line ?? 0, $1.offset)
+            }
+            findings += ordered.map(\.element)
+        }
         try report(findings, selection: selection)
     }
 
@@ -86,7 +113,12 @@ struct CheckCommand: ParsableCommand {
         } else {
             // Findings quote keys from tables: on a terminal their control characters are shown escaped.
             var out = OutputBuffer()
-            out.appendText(VersionOptions.banner(selection) + (heading.map { ", \($0)" } ?? "") + "\n")
+            var banner = VersionOptions.banner(selection) + (heading.map { ", \($0)" } ?? "")
+            if dovecotConf != nil, heading == nil {
+                let (release, origin) = DovecotVersion.select(option: dovecotVersion)
+                banner += "; dovecot version: \(release) (\(origin))"
+            }
+            out.appendText(banner + "\n")
             for finding in findings { out.appendText(finding.description + "\n") }
             let counted = findings.filter { $0.severity != .note }.count
             let notes = findings.count - counted

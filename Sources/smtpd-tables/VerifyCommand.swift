@@ -16,8 +16,9 @@ struct VerifyCommand: ParsableCommand {
             """)
 
     @Option(name: .customLong("dovecot-scheme"), help: ArgumentHelp(
-        "Dovecot's default password scheme (passdb args scheme=...), e.g. BLF-CRYPT.", valueName: "scheme"))
-    var dovecotScheme: String = "CRYPT"
+        "Dovecot's default password scheme (2.3: passdb args scheme=..., 2.4: default_password_scheme), e.g. "
+            + "BLF-CRYPT (default: the release's own, CRYPT on 2.3, PLAIN on 2.4).", valueName: "scheme"))
+    var dovecotScheme: String?
 
     @Option(name: .customLong("dovecot-version"), help: ArgumentHelp(
         "The Dovecot release to reproduce, 2.3 or 2.4 (default: the installed dovecot's, else 2.4); 2.4 refuses "
@@ -83,6 +84,7 @@ struct VerifyCommand: ParsableCommand {
         }
 
         let dovecotRelease = DovecotVersion.select(option: dovecotVersion).version
+        let dovecotScheme = (self.dovecotScheme ?? dovecotRelease.defaultPasswordScheme).uppercased()
         if credentials.backend == .file {
             // Dovecot reads the file itself: the login folded to lower case, then the user field as written
             // and the password field up to the next colon (blanks included).

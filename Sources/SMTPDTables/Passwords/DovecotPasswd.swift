@@ -78,15 +78,16 @@ public enum DovecotPasswords {
     }
 
     /// Whether Dovecot would accept `password` for a user whose passwd-file password field is `field`,
-    /// with `defaultScheme` as the passdb's default scheme.
+    /// with `defaultScheme` as the passdb's default scheme (nil: `version.defaultPasswordScheme`, the one a
+    /// configuration that names none gets).
     ///
     /// CRYPT, DES-CRYPT, SHA256-CRYPT and SHA512-CRYPT hand the stored hash to crypt(3), whatever its
     /// method; BLF-CRYPT accepts only `$2...` hashes; MD5-CRYPT only `$1$` ones; PLAIN, CLEAR and
     /// CLEARTEXT compare the text (in constant time). Every other scheme is `.unsupportedScheme`.
     /// An empty stored hash never matches a crypt scheme.
-    public static func verify(password: [UInt8], field: String, defaultScheme: String = "CRYPT",
+    public static func verify(password: [UInt8], field: String, defaultScheme: String? = nil,
                               version: DovecotVersion = .v2_3) -> PasswordVerdict {
-        let (scheme, stored) = self.scheme(of: field, defaultScheme: defaultScheme)
+        let (scheme, stored) = self.scheme(of: field, defaultScheme: defaultScheme ?? version.defaultPasswordScheme)
         let storedBytes = Array(stored.utf8)
         if version.refusesWeakSchemes, let weak = weakScheme(scheme, stored: storedBytes) { return .weakScheme(weak) }
         switch scheme {
@@ -103,25 +104,28 @@ public enum DovecotPasswords {
     }
 
     /// `verify(password:field:defaultScheme:version:)` for a text password.
-    public static func verify(password: String, field: String, defaultScheme: String = "CRYPT",
+    public static func verify(password: String, field: String, defaultScheme: String? = nil,
                               version: DovecotVersion = .v2_3) -> PasswordVerdict {
         verify(password: Array(password.utf8), field: field, defaultScheme: defaultScheme, version: version)
     }
 
     /// Whether Dovecot would accept `password` for `entry`; an entry without a password field is rejected.
-    public static func verify(password: [UInt8], entry: DovecotPasswdEntry, defaultScheme: String = "CRYPT",
+    public static func verify(password: [UInt8], entry: DovecotPasswdEntry, defaultScheme: String? = nil,
                               version: DovecotVersion = .v2_3) -> PasswordVerdict {
         guard let field = entry.password else { return .rejected }
         return verify(password: password, field: field, defaultScheme: defaultScheme, version: version)
     }
 
-    /// The weak scheme (DovecotVersion.weakSchemes) a field's scheme and hash amount to: a CRYPT or
-    /// DES-CRYPT field with a DES hash (13 characters, no `$`) is DES-CRYPT, one with `$1$` is MD5-CRYPT.
+    /// The weak scheme (DovecotVersion.weakSchemes) a field's scheme and hash amount to, as Dovecot 2.4.1 decides
+    /// (seen with `doveadm auth test`): DES-CRYPT always, whatever the hash; CRYPT with a `$1$` hash is MD5-CRYPT,
+    /// and with any other text of two characters or more that does not start with `$` (a DES hash, BSDi's `_...`,
+    /// a DES hash with a blank after it, clear text, `!locked`) DES-CRYPT; CRYPT with a `$...` hash or a single
+    /// character is not weak.
     static func weakScheme(_ scheme: String, stored: [UInt8]) -> String? {
         var effective = scheme
-        if scheme == "CRYPT" || scheme == "DES-CRYPT" {
+        if scheme == "CRYPT" {
             if stored.starts(with: Array("$1$".utf8)) { effective = "MD5-CRYPT" }
-            else if stored.first != UInt8(ascii: "$"), stored.count == 13 { effective = "DES-CRYPT" }
+            else if stored.first != UInt8(ascii: "$"), stored.count >= 2 { effective = "DES-CRYPT" }
             else { return nil }
         }
         return DovecotVersion.weakSchemes.contains(effective) ? effective : nil

@@ -32,11 +32,16 @@ public enum DovecotVersion: String, Sendable, CaseIterable, Comparable, CustomSt
         return (.v2_4, "newest; no dovecot installed")
     }
 
+    /// The passwd-file passdb's scheme for a password field without a `{SCHEME}` prefix when the configuration
+    /// names none: CRYPT on 2.3 (`args` without `scheme=`), PLAIN on 2.4 (`passdb_default_password_scheme`'s
+    /// default; seen with `doveadm auth test` on 2.4.1: a bare bcrypt hash is refused, clear text accepted).
+    public var defaultPasswordScheme: String { self >= .v2_4 ? "PLAIN" : "CRYPT" }
+
     /// Whether this release refuses `weakSchemes` by default.
     public var refusesWeakSchemes: Bool { self >= .v2_4 }
 
     /// The schemes Dovecot 2.4 refuses by default ("Weak password scheme 'X' used and refused"), as seen with
-    /// `doveadm auth test` on 2.4.1: a CRYPT field holding a DES hash counts as DES-CRYPT.
+    /// `doveadm auth test` on 2.4.1; a CRYPT field not starting with `$` counts as DES-CRYPT (see DovecotPasswords).
     public static let weakSchemes: Set<String> = [
         "DES-CRYPT", "MD5-CRYPT", "MD5", "SMD5", "PLAIN-MD5", "PLAIN-MD4", "LDAP-MD5", "LANMAN", "NTLM", "RPA",
     ]
