@@ -121,7 +121,8 @@ public struct DovecotCheck {
                            + "never logs in to Dovecot" + (table != nil ? "; smtpd folds both and lets it in" : "")
                            + "; write the name in lower case")
             }
-            guard let field = entry.password, !field.isEmpty else { continue }
+            // A line with only a user, or an empty field, is an empty password field for Dovecot.
+            let field = entry.password ?? ""
             if field.first == " " || field.first == "\t" {
                 report(.error, "dovecot-blank-password-field",
                        "a blank after the ':' is part of Dovecot's password field, so Dovecot refuses every password"
@@ -135,6 +136,16 @@ public struct DovecotCheck {
             }
             let (effective, stored) = DovecotPasswords.scheme(of: field, defaultScheme: scheme)
             let storedBytes = Array(stored.utf8)
+            if stored.isEmpty {
+                if ["PLAIN", "CLEAR", "CLEARTEXT"].contains(effective) {
+                    let origin = field.isEmpty ? "the passdb's default scheme is \(schemeOrigin)" : "its {\(effective)} prefix"
+                    report(.error, "dovecot-empty-password",
+                           "no password, and \(origin): Dovecot lets anyone in as this user with an empty password")
+                } else {
+                    report(.note, "dovecot-empty-password", "no password: Dovecot refuses every login for this user")
+                }
+                continue
+            }
             if !dovecot.allowsWeakSchemes, let weak = DovecotPasswords.weakScheme(effective, stored: storedBytes) {
                 if version.refusesWeakSchemes {
                     report(.error, "dovecot-weak-scheme",

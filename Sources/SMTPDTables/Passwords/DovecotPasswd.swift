@@ -109,11 +109,11 @@ public enum DovecotPasswords {
         verify(password: Array(password.utf8), field: field, defaultScheme: defaultScheme, version: version)
     }
 
-    /// Whether Dovecot would accept `password` for `entry`; an entry without a password field is rejected.
+    /// Whether Dovecot would accept `password` for `entry`. A line with only a user has an empty password field,
+    /// as in Dovecot 2.3 and 2.4: under a PLAIN default scheme it takes the empty password (`doveadm auth test`).
     public static func verify(password: [UInt8], entry: DovecotPasswdEntry, defaultScheme: String? = nil,
                               version: DovecotVersion = .v2_3) -> PasswordVerdict {
-        guard let field = entry.password else { return .rejected }
-        return verify(password: password, field: field, defaultScheme: defaultScheme, version: version)
+        verify(password: password, field: entry.password ?? "", defaultScheme: defaultScheme, version: version)
     }
 
     /// The weak scheme (DovecotVersion.weakSchemes) a field's scheme and hash amount to, as Dovecot 2.4.1 decides

@@ -111,6 +111,28 @@ struct DovecotCheckTests {
         }
     }
 
+    @Test("an empty password field: anyone in with an empty password under a PLAIN scheme, else no login at all")
+    func emptyPasswords() throws {
+        // As doveadm auth test answers (DovecotDaemonTests' empty-password logins): a line with only a user is an
+        // empty field, the same as `user:`.
+        let lines = ["nopw", "empty:", "plain:{PLAIN}", "locked:{BLF-CRYPT}"]
+        let none24 = "dovecot_config_version = 2.4.1\npassdb passwd-file {\n  passwd_file_path = PASSWD\n}\n"
+        for (version, text, loose) in [(DovecotVersion.v2_3, Self.conf23, false), (.v2_4, Self.conf24, false), (.v2_4, none24, true)] {
+            try withSetup(passwd: lines, dovecot: text) { _, smtpd, conf in
+                let findings = DovecotCheck(dovecot: conf, version: version, smtpd: smtpd).run()
+                    .filter { $0.code == "dovecot-empty-password" }
+                let severity = Dictionary(uniqueKeysWithValues: findings.map { ($0.line ?? 0, $0.severity) })
+                #expect(severity == [1: loose ? .error : .note, 2: loose ? .error : .note, 3: .error, 4: .note], "\(version) \(findings)")
+                for (i, line) in lines.enumerated() {
+                    let entry = try #require(DovecotPasswdEntry(line: line))
+                    let scheme = conf.passwdFilePassdbs.first?.defaultScheme
+                    let verdict = DovecotPasswords.verify(password: [], entry: entry, defaultScheme: scheme, version: version)
+                    #expect((verdict == .accepted) == (severity[i + 1] == .error), "\(version) \(line)")
+                }
+            }
+        }
+    }
+
     @Test("on generated passwd files, an error means Dovecot refuses every password (as verify, proven by doveadm, says)",
           arguments: DovecotVersion.allCases, [Optional("BLF-CRYPT"), nil])
     func errorsMatchVerify(_ version: DovecotVersion, _ scheme: String?) throws {
