@@ -16,6 +16,7 @@ let fuzzTargets = [
     "FuzzForwardFile",     // ~/.forward and :include: files through the resolver, ForwardFile.parseLines
     "FuzzDBFile",          // db: tables (DBTable, BerkeleyDB over libdb) on mutated database files
     "FuzzProcRequest",     // proc: backend requests (ProcProtocol.parse, ProcSession.answer): every reply well formed
+    "FuzzDovecotConfig",   // DovecotConfig.parse (dovecot.conf 2.3 and 2.4), DovecotCheck on the bytes as a passwd file
 ]
 
 /// SwiftPM names a path dependency after its folder (main, a worktree, CI's clone): use whatever it is.

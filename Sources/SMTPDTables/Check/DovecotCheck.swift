@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `check --dovecot-conf`: what a Dovecot configuration and the passwd files of its passwd-file passdbs do at a
 /// Dovecot release, above all for a file shared with smtpd's `auth <table>`: user names with capitals (Dovecot
 /// folds the login, not the file; smtpd folds both), blanks after the first `:` (part of Dovecot's password field;
@@ -52,7 +48,7 @@ public struct DovecotCheck {
         }
         let shared = sharedTables()
         for passdb in dovecot.passwdFilePassdbs {
-            check(passdb, sharedWith: shared[DovecotCheck.canonical(passdb.path)], into: &findings)
+            check(passdb, sharedWith: shared[SystemFile.canonical(passdb.path)], into: &findings)
         }
         return findings
     }
@@ -66,15 +62,9 @@ public struct DovecotCheck {
             guard let declaration = smtpd.tables.first(where: { $0.name == use.table }), let path = declaration.path,
                   declaration.backend == .file || declaration.backend == .other(PasswdTable.backend.name)
             else { continue }
-            out[DovecotCheck.canonical(path)] = use.table
+            out[SystemFile.canonical(path)] = use.table
         }
         return out
-    }
-
-    static func canonical(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     private func check(_ passdb: DovecotConfig.PasswdFilePassdb, sharedWith table: String?, into findings: inout [Finding]) {

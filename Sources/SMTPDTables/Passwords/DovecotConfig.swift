@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// What a Dovecot configuration (`dovecot.conf`, 2.3 or 2.4 syntax) says about passwd-file passdbs, for
 /// `check --dovecot-conf`: the syntax it is written in, each passwd-file passdb's file, default scheme and
 /// username format, and the auth settings that change how the file is read.
@@ -149,7 +143,7 @@ public struct DovecotConfig: Sendable, Equatable {
                 if !target.hasPrefix("/"), let slash = place.file.lastIndex(of: "/") {
                     full = String(place.file[...slash]) + target
                 }
-                let matches = DovecotConfig.glob(full)
+                let matches = SystemFile.glob(full)
                 if matches.isEmpty, !optional, !full.contains("*"), !full.contains("?"), !full.contains("[") {
                     throw TableError(.config, path: place.file, line: place.line, "!include \(target): no such file")
                 }
@@ -271,17 +265,5 @@ public struct DovecotConfig: Sendable, Equatable {
             if escaped { out.append(c); escaped = false } else if c == "\\" { escaped = true } else { out.append(c) }
         }
         return out
-    }
-
-    /// The files a shell pattern names, sorted (the path itself when it has no pattern characters and exists).
-    static func glob(_ pattern: String) -> [String] {
-        var g = glob_t()
-        defer { globfree(&g) }
-        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
-        var out: [String] = []
-        for i in 0..<Int(g.gl_pathc) {
-            if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
-        }
-        return out.sorted()
     }
 }

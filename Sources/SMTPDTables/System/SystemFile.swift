@@ -206,6 +206,25 @@ enum SystemFile {
         }
     }
 
+    /// The path with symbolic links, `.` and `..` resolved (realpath(3)); the path as given when that fails.
+    static func canonical(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The files a shell pattern names, sorted (the path itself when it has no pattern characters and exists).
+    static func glob(_ pattern: String) -> [String] {
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
+        var out: [String] = []
+        for i in 0..<Int(g.gl_pathc) {
+            if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
+        }
+        return out.sorted()
+    }
+
     /// The first `count` bytes of the regular file at `path`, nil when it is not a readable regular file or is
     /// shorter (for telling a db file from a text one without reading it).
     static func header(_ path: String, count: Int) -> [UInt8]? {

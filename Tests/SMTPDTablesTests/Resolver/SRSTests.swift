@@ -19,7 +19,7 @@ import Testing
         for length in [0, 1, 55, 56, 63, 64, 65, 119, 120, 300] {
             let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha1-\(length)").path
-            FileManager.default.createFile(atPath: file, contents: Data(bytes))
+            try #require(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
             defer { try? FileManager.default.removeItem(atPath: file) }
             let r = try TestSupport.run(openssl, ["dgst", "-sha1", "-r", file])
             let theirs = String(r.stdout.prefix(40))

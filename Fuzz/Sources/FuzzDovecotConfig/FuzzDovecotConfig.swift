@@ -1,0 +1,86 @@
+import Foundation
+import SMTPDTables
+
+/// The dovecot.conf reader (`DovecotConfig.parse`: comments, quotes, continuations, sections, both passdb syntaxes,
+/// `!include`) on any bytes, and `check --dovecot-conf`'s passwd-file pass (`DovecotCheck`) on the same bytes as a
+/// passwd file shared with smtpd, at 2.3 and 2.4, with and without a default scheme.
+/// Properties checked: a parse either succeeds or throws a `.config` or `.io` TableError; an error and every place
+/// in an accepted configuration name a line inside the input; findings name the passwd file and a line inside it,
+/// and never quote a password field.
+///
+/// Runs in an empty temporary directory, so relative includes name nothing; keep device paths out of the corpus.
+let workDirectory: String = {
+    let dir = NSTemporaryDirectory() + "fuzzdovecotconfig-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    _ = FileManager.default.changeCurrentDirectoryPath(dir)
+    return dir
+}()
+
+let passwdPath = workDirectory + "/passwd"
+
+/// smtpd.conf whose listener authenticates against the passwd file, so the check treats it as shared.
+let smtpd: SMTPDConfig? = {
+    let text = """
+        table passwd file:\(passwdPath)
+        listen on lo auth <passwd>
+        action "l" mbox
+        match for local action "l"
+
+        """
+    return try? SMTPDConfig.parse(bytes: Array(text.utf8), path: "smtpd.conf")
+}()
+
+/// 2.3 and 2.4 passdbs over the passwd file, with and without a default scheme.
+let passdbConfigs: [DovecotConfig] = [
+    "passdb {\n  driver = passwd-file\n  args = scheme=BLF-CRYPT \(passwdPath)\n}\n",
+    "passdb {\n  driver = passwd-file\n  args = \(passwdPath)\n}\n",
+    "dovecot_config_version = 2.4.1\npassdb passwd-file {\n  passwd_file_path = \(passwdPath)\n}\n",
+    "dovecot_config_version = 2.4.1\npassdb passwd-file {\n  passwd_file_path = \(passwdPath)\n"
+        + "  default_password_scheme = SHA512-CRYPT\n}\nauth_allow_weak_schemes = yes\n",
+].map { try! DovecotConfig.parse($0, path: "dovecot.conf") }
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzDovecotConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let lines = bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+    let text = String(decoding: bytes, as: UTF8.self)
+    do {
+        let config = try DovecotConfig.parse(text, path: "fuzz.conf")
+        var places = config.otherSyntax + [config.firstSetting].compactMap { $0 }
+        for passdb in config.passwdFilePassdbs {
+            places += [passdb.place, passdb.pathPlace] + [passdb.schemePlace].compactMap { $0 }
+        }
+        for place in places where place.file == "fuzz.conf" {
+            check(place.line >= 1 && place.line <= lines, "place \(place) outside the input (\(lines) lines)")
+        }
+        for version in DovecotVersion.allCases {
+            _ = DovecotCheck(dovecot: config, version: version, smtpd: smtpd).run()
+        }
+    } catch {
+        check(error.kind == .config || error.kind == .io, "unexpected error kind \(error.kind): \(error)")
+        if error.path == "fuzz.conf", let line = error.line {
+            check(line >= 1 && line <= lines + 1, "error line \(line) outside the input (\(lines) lines)")
+        }
+    }
+
+    // The same bytes as the shared passwd file.
+    guard FileManager.default.createFile(atPath: passwdPath, contents: Data(bytes)) else { return 0 }
+    // Hash-like password fields (with a `$` or `{`, 8 characters or more) that are not also some line's user.
+    let split = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+        .map { $0.split(separator: ":", omittingEmptySubsequences: false) }
+    let users = split.compactMap(\.first)
+    let fields = split.compactMap { parts -> Substring? in
+        guard parts.count > 1, parts[1].count >= 8, parts[1].contains(where: { $0 == "$" || $0 == "{" }) else { return nil }
+        return users.contains { $0.contains(parts[1]) } ? nil : parts[1]
+    }
+    for (i, config) in passdbConfigs.enumerated() {
+        let findings = DovecotCheck(dovecot: config, version: i < 2 ? .v2_3 : .v2_4, smtpd: smtpd).run()
+        for finding in findings where finding.file == passwdPath {
+            if let line = finding.line { check(line >= 1 && line <= lines, "finding line \(line) outside the file") }
+            for field in fields {
+                check(!finding.message.contains(field), "a finding quotes a password field: \(finding.code)")
+            }
+        }
+    }
+    return 0
+}
