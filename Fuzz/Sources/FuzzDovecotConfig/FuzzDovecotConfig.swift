@@ -65,13 +65,17 @@ public func fuzzDovecotConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
 
     // The same bytes as the shared passwd file.
     guard FileManager.default.createFile(atPath: passwdPath, contents: Data(bytes)) else { return 0 }
-    // Hash-like password fields (with a `$` or `{`, 8 characters or more) that are not also some line's user.
-    let split = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+    // Hash-like password fields (after any `{SCHEME}` prefix, which findings do name: 8 characters or more, with a
+    // `$`) that are not also some line's user.
+    let split = text.split(separator: "\n")
         .map { $0.split(separator: ":", omittingEmptySubsequences: false) }
     let users = split.compactMap(\.first)
     let fields = split.compactMap { parts -> Substring? in
-        guard parts.count > 1, parts[1].count >= 8, parts[1].contains(where: { $0 == "$" || $0 == "{" }) else { return nil }
-        return users.contains { $0.contains(parts[1]) } ? nil : parts[1]
+        guard parts.count > 1 else { return nil }
+        var hash = parts[1]
+        if hash.first == "{", let close = hash.firstIndex(of: "}") { hash = hash[hash.index(after: close)...] }
+        guard hash.count >= 8, hash.contains("$") else { return nil }
+        return users.contains { $0.contains(hash) } ? nil : hash
     }
     for (i, config) in passdbConfigs.enumerated() {
         let findings = DovecotCheck(dovecot: config, version: i < 2 ? .v2_3 : .v2_4, smtpd: smtpd).run()
