@@ -1,10 +1,6 @@
 import Foundation
 @testable import SMTPDTables
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One real Dovecot release the tests can run: the machine's own (Debian 12's 2.3) or the one in the trixie root
 /// (Debian 13's 2.4), through `.ci/in-root` like the smtpd releases (DebianRelease).
 struct DovecotRelease: Sendable, CustomStringConvertible {
@@ -21,7 +17,7 @@ struct DovecotRelease: Sendable, CustomStringConvertible {
 
     /// The releases present here, oldest first. Needs root (chroot, mounts) and unshare.
     static let available: [DovecotRelease] = {
-        guard getuid() == 0, TestSupport.system("unshare") != nil else { return [] }
+        guard DebianRelease.canRunInRoots else { return [] }
         var found: [DovecotRelease] = []
         if let dovecot = TestSupport.system("dovecot"), TestSupport.system("doveadm") != nil,
            let (v, text) = version(of: [dovecot, "--version"]) {
@@ -54,14 +50,7 @@ struct DovecotRelease: Sendable, CustomStringConvertible {
 
     /// A scratch folder under /tmp, seen at the same path inside the root, removed afterwards.
     func withScratch<T>(_ body: (String) throws -> T) throws -> T {
-        let dir = "/tmp/smtpd-tables-dovecot-\(UUID().uuidString.prefix(8).lowercased())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        chmod(dir, 0o755)
-        defer {
-            try? FileManager.default.removeItem(atPath: dir)
-            if let root { rmdir(root + dir) }
-        }
-        return try body(dir)
+        try DebianRelease.withScratch(named: "dovecot", in: root, body)
     }
 
     /// The configuration of a private instance in `scratch`: sockets, state and log there, no protocols (only

@@ -23,7 +23,7 @@ struct DebianRelease: Sendable, CustomStringConvertible {
 
     /// The releases present here, oldest first. Needs root (chroot, mounts) and unshare.
     static let available: [DebianRelease] = {
-        guard getuid() == 0, TestSupport.system("unshare") != nil else { return [] }
+        guard canRunInRoots else { return [] }
         var found: [DebianRelease] = []
         if let smtpd = TestSupport.system("smtpd"), let v = version(of: [smtpd, "-h"]) {
             found.append(DebianRelease(suite: "bookworm", root: nil, version: v, hasDB: true))
@@ -79,6 +79,9 @@ struct DebianRelease: Sendable, CustomStringConvertible {
                 Self.libexecDirectory, libexec] + command
     }
 
+    /// Whether `.ci/in-root` can run here: it needs root (chroot, mounts) and unshare.
+    static var canRunInRoots: Bool { getuid() == 0 && TestSupport.system("unshare") != nil }
+
     /// Debian's PATH_LIBEXEC (trixie's and sid's smtpd run `table-NAME` from there).
     static let libexecDirectory = "/usr/libexec/opensmtpd"
 
@@ -92,12 +95,18 @@ struct DebianRelease: Sendable, CustomStringConvertible {
     /// A scratch folder under /tmp, seen at the same path inside the root, removed afterwards (with the empty
     /// mount point `.ci/in-root` made for it in the root). World-readable: the daemon's users read it.
     func withScratch<T>(_ body: (String) throws -> T) throws -> T {
-        let dir = "/tmp/smtpd-tables-daemon-\(UUID().uuidString.prefix(8).lowercased())"
+        try Self.withScratch(named: "daemon", in: root, body)
+    }
+
+    /// `withScratch` for any program run through `.ci/in-root` in `root` (nil: the machine): a folder
+    /// `/tmp/smtpd-tables-NAME-XXXXXXXX`.
+    static func withScratch<T>(named name: String, in root: String?, _ body: (String) throws -> T) throws -> T {
+        let dir = "/tmp/smtpd-tables-\(name)-\(UUID().uuidString.prefix(8).lowercased())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         chmod(dir, 0o755)
         defer {
             try? FileManager.default.removeItem(atPath: dir)
-            if let root { Self.removeMountPoints(root + dir) }
+            if let root { removeMountPoints(root + dir) }
         }
         return try body(dir)
     }
