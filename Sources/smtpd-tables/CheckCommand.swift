@@ -108,7 +108,13 @@ struct CheckCommand: ParsableCommand {
     private func report(_ findings: [Finding], selection: SMTPDVersion.Selection, heading: String? = nil) throws {
         if json {
             var writer = JSONArrayWriter(smtpdVersion: selection.version)
-            for finding in findings { writer.append(CheckCommand.jsonFields(finding)) }
+            // Dovecot's findings also name the Dovecot release they reproduce.
+            let dovecot = dovecotConf.map { _ in DovecotVersion.select(option: dovecotVersion).version }
+            for finding in findings {
+                var fields = CheckCommand.jsonFields(finding)
+                if let dovecot, finding.code.hasPrefix("dovecot-") { fields.append(("dovecotVersion", .string(dovecot.rawValue))) }
+                writer.append(fields)
+            }
             writer.finish()
         } else {
             // Findings quote keys from tables: on a terminal their control characters are shown escaped.

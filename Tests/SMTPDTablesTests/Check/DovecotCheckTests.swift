@@ -181,6 +181,8 @@ struct DovecotCheckTests {
             let ok = try TestSupport.run(tool, ["check", "-f", dir + "/smtpd.conf", "--dovecot-conf", dir + "/dovecot.conf",
                                                 "--dovecot-version", "2.3", "--json"])
             #expect(ok.stdout.contains("\"code\": \"dovecot-user-case\""))
+            let userCase = try #require(ok.stdout.split(separator: "\n").first { $0.contains("dovecot-user-case") })
+            #expect(userCase.contains("\"dovecotVersion\": \"2.3\"") && userCase.contains("\"smtpdVersion\""), "\(userCase)")
             let missing = try TestSupport.run(tool, ["check", "-f", dir + "/smtpd.conf", "--dovecot-conf", dir + "/nope.conf"])
             #expect(missing.status == 2 && missing.stderr.contains(dir + "/nope.conf"))
             try TestSupport.write("passdb {\n", to: "broken.conf", in: dir)
