@@ -1,7 +1,8 @@
 /// `check --dovecot-conf`: what a Dovecot configuration and the passwd files of its passwd-file passdbs do at a
 /// Dovecot release, above all for a file shared with smtpd's `auth <table>`: user names with capitals (Dovecot
 /// folds the login, not the file; smtpd folds both), blanks after the first `:` (part of Dovecot's password field;
-/// smtpd skips them), hashes the passdb's scheme cannot check, weak schemes 2.4 refuses, duplicate users (Dovecot
+/// smtpd skips them), hashes the passdb's scheme cannot check, weak schemes 2.4 refuses, empty password fields (a
+/// PLAIN scheme lets anyone in with an empty password), duplicate users (Dovecot
 /// keeps the first line, smtpd the last), and a configuration in the other release's syntax. Never quotes a
 /// password or a hash.
 ///
