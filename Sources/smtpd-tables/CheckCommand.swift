@@ -88,31 +88,34 @@ struct CheckCommand: ParsableCommand {
             findings.insert(contentsOf: tableErrors, at: 0)
         }
         findings += DaemonStartChecks.findings(config)
-        if let dovecotConf {
+        // `dovecot --version` runs once, for the check and for the report.
+        let dovecotSelection = dovecotConf.map { _ in DovecotVersion.select(option: dovecotVersion) }
+        if let dovecotConf, let release = dovecotSelection?.version {
             let dovecot: DovecotConfig
             do { dovecot = try DovecotConfig.load(path: dovecotConf) } catch {
                 Output.warn(error.description)
                 throw ExitCode(2)
             }
-            let release = DovecotVersion.select(option: dovecotVersion).version
             // After smtpd's findings, in the order of file and line.
             let ordered = DovecotCheck(dovecot: dovecot, version: release, smtpd: config).run().enumerated().sorted {
                 ($0.element.file ?? "", $0.element.line ?? 0, $0.offset) < ($1.element.file ?? "", $1.element.line ?? 0, $1.offset)
             }
             findings += ordered.map(\.element)
         }
-        try report(findings, selection: selection)
+        try report(findings, selection: selection, dovecot: dovecotSelection)
     }
 
     /// Prints the findings (text or JSON) and exits 1 when any is more than a note.
-    private func report(_ findings: [Finding], selection: SMTPDVersion.Selection, heading: String? = nil) throws {
+    private func report(_ findings: [Finding], selection: SMTPDVersion.Selection, heading: String? = nil,
+                        dovecot: (version: DovecotVersion, origin: String)? = nil) throws {
         if json {
             var writer = JSONArrayWriter(smtpdVersion: selection.version)
             // Dovecot's findings also name the Dovecot release they reproduce.
-            let dovecot = dovecotConf.map { _ in DovecotVersion.select(option: dovecotVersion).version }
             for finding in findings {
                 var fields = CheckCommand.jsonFields(finding)
-                if let dovecot, finding.code.hasPrefix("dovecot-") { fields.append(("dovecotVersion", .string(dovecot.rawValue))) }
+                if let dovecot, finding.code.hasPrefix("dovecot-") {
+                    fields.append(("dovecotVersion", .string(dovecot.version.rawValue)))
+                }
                 writer.append(fields)
             }
             writer.finish()
@@ -120,10 +123,7 @@ struct CheckCommand: ParsableCommand {
             // Findings quote keys from tables: on a terminal their control characters are shown escaped.
             var out = OutputBuffer()
             var banner = VersionOptions.banner(selection) + (heading.map { ", \($0)" } ?? "")
-            if dovecotConf != nil, heading == nil {
-                let (release, origin) = DovecotVersion.select(option: dovecotVersion)
-                banner += "; dovecot version: \(release) (\(origin))"
-            }
+            if let dovecot { banner += "; dovecot version: \(dovecot.version) (\(dovecot.origin))" }
             out.appendText(banner + "\n")
             for finding in findings { out.appendText(finding.description + "\n") }
             let counted = findings.filter { $0.severity != .note }.count

@@ -128,7 +128,8 @@ public struct DovecotCheck {
             let (effective, stored) = DovecotPasswords.scheme(of: field, defaultScheme: scheme)
             let storedBytes = Array(stored.utf8)
             if stored.isEmpty {
-                if ["PLAIN", "CLEAR", "CLEARTEXT"].contains(effective) {
+                // The verdict Dovecot gives the empty password (proven by doveadm), not a second list of schemes.
+                if DovecotPasswords.verify(password: [], field: field, defaultScheme: scheme, version: version) == .accepted {
                     let origin = field.isEmpty ? "the passdb's default scheme is \(schemeOrigin)" : "its {\(effective)} prefix"
                     report(.error, "dovecot-empty-password",
                            "no password, and \(origin): Dovecot lets anyone in as this user with an empty password")
